@@ -1,0 +1,13 @@
+// Package spec is the API as documented: the embedded OpenAPI document of the ECS actions eic
+// serves and tests (ExportImage, DescribeTasks, DescribeTaskAttribute, CancelTask,
+// DescribeImages, DescribeRegions), the error-code table and the documented rules.
+//
+// The OpenAPI document (openapi.yaml) is the one source of every fact here. The error table
+// lives in its x-eic-errors extension; errors_gen.go is generated from it (go generate ./spec)
+// and a test fails when the two drift. The rules live in x-eic-rules and are read at load time.
+//
+// It does not check signatures or decide which error wins when several apply: that is the
+// protocol layer's and the reference's job.
+package spec
+
+//go:generate go run ./internal/errgen/generate -in openapi.yaml -out errors_gen.go

@@ -1,0 +1,93 @@
+package spec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Code is one row of the error table: a wire code with its HTTP status and message template.
+// Several rows may share a wire code (MissingParameter, ImageNotSupported); each row is its own
+// Code value. A message containing %s is a template the server fills with a detail.
+type Code struct {
+	ID      string // stable row ID, e.g. "EI-E01"
+	Name    string // the Go name of the generated value, e.g. "MissingRegionID"
+	Code    string // wire code, e.g. "MissingParameter"
+	Source  string // seed, current-doc, gateway, companion or reference
+	Meaning string // what the row means, from the document
+	status  int
+	message string
+}
+
+// Status is the HTTP status the row documents.
+func (c *Code) Status() int { return c.status }
+
+// Message is the documented message, verbatim; it may contain %s.
+func (c *Code) Message() string { return c.message }
+
+// HasDetail reports whether the message is a template with a server-filled %s.
+func (c *Code) HasDetail() bool { return strings.Contains(c.message, "%s") }
+
+// Err returns the error this row describes. A template row takes its detail from args
+// (fmt.Sprint of them); a fixed row ignores args.
+func (c *Code) Err(args ...any) *Error {
+	msg := c.message
+	if c.HasDetail() {
+		msg = strings.Replace(msg, "%s", fmt.Sprint(args...), 1)
+	}
+	return &Error{Code: c, Message: msg}
+}
+
+// Matches reports whether a wire message has this row's shape: equal to a fixed message, or
+// the template with any non-empty text in place of %s.
+func (c *Code) Matches(message string) bool {
+	if !c.HasDetail() {
+		return message == c.message
+	}
+	parts := strings.Split(c.message, "%s")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, "(?s:.+)") + "$").MatchString(message)
+}
+
+// Error is an error value carrying a row of the table and the message actually sent.
+type Error struct {
+	Code    *Code
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code.Code + ": " + e.Message }
+
+// Status is the HTTP status of the row.
+func (e *Error) Status() int { return e.Code.status }
+
+// Is matches another *Error of the same row, so errors.Is(err, spec.InvalidOSSPrefix.Err()) works.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// Codes returns every row of the error table in document order.
+func Codes() []*Code { return append([]*Code(nil), codes...) }
+
+// CodeByID returns the row with that ID, or nil.
+func CodeByID(id string) *Code {
+	for _, c := range codes {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// Lookup returns the rows with a wire code (several when the code has several rows).
+func Lookup(code string) []*Code {
+	var out []*Code
+	for _, c := range codes {
+		if c.Code == code {
+			out = append(out, c)
+		}
+	}
+	return out
+}
