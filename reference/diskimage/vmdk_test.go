@@ -1,0 +1,400 @@
+package diskimage
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// vmdkMemSource is an in-memory Source whose extents may hold explicit zeros.
+type vmdkMemSource struct {
+	data []byte
+	ext  []Extent
+}
+
+func (m *vmdkMemSource) Size() int64       { return int64(len(m.data)) }
+func (m *vmdkMemSource) Extents() []Extent { return m.ext }
+func (m *vmdkMemSource) ReadAt(p []byte, off int64) (int, error) {
+	return readClipped(bytes.NewReader(m.data), int64(len(m.data)), p, off)
+}
+
+// vmdkTestSources are the shapes every writer test runs over: sizes that are not multiples of
+// a grain or block, extents crossing grain (64 KiB), block (1 MiB) and grain-table (32 MiB)
+// boundaries, and extents holding nothing but zeros.
+func vmdkTestSources() map[string]Source {
+	const K, M = 1 << 10, 1 << 20
+	zeros := &vmdkMemSource{data: make([]byte, 3*M+512), ext: []Extent{{0, 2 * M}}}
+	mixed := &vmdkMemSource{data: make([]byte, 2*M+64*K+1536), ext: []Extent{{0, 2*M + 64*K + 1536}}}
+	NewSynthetic(mixed.Size(), []Extent{{100, 5000}, {M - 3, 70 * K}, {2*M + 64*K, 1536}}, 9).ReadAt(mixed.data, 0)
+	return map[string]Source{
+		"empty":        NewSynthetic(3*M+512, nil, 1),
+		"zero-extents": zeros,
+		"dense":        NewSynthetic(2*M+64*K+3*512, []Extent{{0, 2*M + 64*K + 3*512}}, 2),
+		"mixed-zeros":  mixed,
+		"scattered": NewSynthetic(70*M+7*512, []Extent{
+			{0, 1}, {64*K - 10, 20}, {128 * K, 64 * K}, {M - 1, 2}, {3 * M, M},
+			{32*M - 700, 1400}, {40*M + 5, 3 * 64 * K}, {70*M + 6*512, 512},
+		}, 3),
+		"single-sector": NewSynthetic(512, []Extent{{0, 512}}, 4),
+	}
+}
+
+// vmdkCompare fails unless got reads exactly like want, comparing in chunks of an odd size so
+// reads straddle every grain and block boundary, and checks got's extents keep the contract.
+func vmdkCompare(t *testing.T, got, want Source) {
+	t.Helper()
+	if got.Size() != want.Size() {
+		t.Fatalf("size = %d, want %d", got.Size(), want.Size())
+	}
+	var prev int64
+	for _, e := range got.Extents() {
+		if e.Offset < prev || e.Length <= 0 || e.End() > got.Size() {
+			t.Fatalf("extents %v break the Source contract", got.Extents())
+		}
+		prev = e.End()
+	}
+	const chunk = 100_003
+	a, b := make([]byte, chunk), make([]byte, chunk)
+	for off := int64(0); off < want.Size(); off += chunk {
+		n := int(min(chunk, want.Size()-off))
+		if k, err := got.ReadAt(a[:n], off); k != n || (err != nil && err != io.EOF) {
+			t.Fatalf("ReadAt(%d, %d) = %d, %v", n, off, k, err)
+		}
+		if err := readFull(want, b[:n], off); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a[:n], b[:n]) {
+			i := 0
+			for a[i] == b[i] {
+				i++
+			}
+			t.Fatalf("content differs at byte %d: got %#x, want %#x", off+int64(i), a[i], b[i])
+		}
+	}
+	if n, err := got.ReadAt(a[:1], got.Size()); n != 0 || err != io.EOF {
+		t.Fatalf("ReadAt at Size = %d, %v; want 0, EOF", n, err)
+	}
+	// Every byte outside the extents must be zero: checked by reading the holes of got.
+	pos := int64(0)
+	for _, e := range append(got.Extents(), Extent{got.Size(), 0}) {
+		for off := pos; off < e.Offset; off += chunk {
+			n := int(min(chunk, e.Offset-off))
+			if err := readFull(want, b[:n], off); err != nil {
+				t.Fatal(err)
+			}
+			if !isZero(b[:n]) {
+				t.Fatalf("source has data at %d outside the image's extents %v", off, got.Extents())
+			}
+		}
+		pos = e.End()
+	}
+}
+
+// vmdkQemuImg returns the qemu-img path or skips the test.
+func vmdkQemuImg(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("qemu-img")
+	if err != nil {
+		t.Skip("qemu-img not installed")
+	}
+	return p
+}
+
+// vmdkRun runs qemu-img and fails with its output unless it exits 0.
+func vmdkRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(vmdkQemuImg(t), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("qemu-img %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// vmdkWriteRawFile writes src's content to a sparse raw file.
+func vmdkWriteRawFile(t *testing.T, src Source, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for _, e := range src.Extents() {
+		for off := e.Offset; off < e.End(); {
+			n := min(int64(len(buf)), e.End()-off)
+			if err := readFull(src, buf[:n], off); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteAt(buf[:n], off); err != nil {
+				t.Fatal(err)
+			}
+			off += n
+		}
+	}
+	if err := f.Truncate(src.Size()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// vmdkOpenFile opens path with open, keeping the file open until the test ends.
+func vmdkOpenFile(t *testing.T, path string, open func(io.ReaderAt, int64) (Image, error)) Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := open(f, st.Size())
+	if err != nil {
+		t.Fatalf("open %s: %v", filepath.Base(path), err)
+	}
+	return img
+}
+
+func vmdkWrite(t testing.TB, src Source, opt Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := writeVMDK(&buf, src, opt); err != nil {
+		t.Fatalf("writeVMDK: %v", err)
+	}
+	return buf.Bytes()
+}
+
+func TestVMDK_RoundTrip(t *testing.T) {
+	for name, src := range vmdkTestSources() {
+		t.Run(name, func(t *testing.T) {
+			b := vmdkWrite(t, src, Options{Workers: 3})
+			img, err := openVMDK(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatalf("openVMDK: %v", err)
+			}
+			if img.Format() != VMDK {
+				t.Errorf("Format() = %q, want vmdk", img.Format())
+			}
+			vmdkCompare(t, img, src)
+		})
+	}
+}
+
+func TestVMDK_Layout(t *testing.T) {
+	src := vmdkTestSources()["scattered"]
+	b := vmdkWrite(t, src, Options{})
+	h, err := parseVMDKHeader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.version != 3 || h.flags != 0x30001 || h.compress != 1 || h.grainSize != 128 || h.gdOffset != vmdkGDAtEnd {
+		t.Errorf("header = %+v, want version 3, flags 0x30001, deflate, 128-sector grains, GD at end", h)
+	}
+	if !bytes.Contains(b[512:1024], []byte(`createType="streamOptimized"`)) {
+		t.Errorf("descriptor lacks createType streamOptimized:\n%s", b[512:1024])
+	}
+	eos := b[len(b)-512:]
+	if !isZero(eos) {
+		t.Error("file does not end with an end-of-stream marker")
+	}
+	// First grain: a marker for lba 0 at the overhead, zlib data (0x78 ...).
+	g := b[vmdkOverhead*512:]
+	if lba := binary.LittleEndian.Uint64(g); lba != 0 || g[12] != 0x78 {
+		t.Errorf("first grain marker lba %d, data starts %#x; want lba 0 and a zlib header", lba, g[12])
+	}
+	// Zero grains are skipped: the 70 MiB disk's extents touch 26 grains in 3 grain tables.
+	if n := len(b); n > 26*(64<<10+1024)+(200<<10) {
+		t.Errorf("file is %d bytes, more than the 26 data grains need", n)
+	}
+}
+
+func TestVMDK_Deterministic(t *testing.T) {
+	src := vmdkTestSources()["scattered"]
+	a := vmdkWrite(t, src, Options{Workers: 1, Identity: 7})
+	b := vmdkWrite(t, src, Options{Workers: 8, Identity: 7})
+	if !bytes.Equal(a, b) {
+		t.Error("output depends on the worker count")
+	}
+	c := vmdkWrite(t, src, Options{Workers: 2, Identity: 8})
+	if bytes.Equal(a[:2048], c[:2048]) {
+		t.Error("a different Identity gave the same CID")
+	}
+}
+
+func TestVMDK_Progress(t *testing.T) {
+	src := vmdkTestSources()["scattered"]
+	var total int64
+	for _, e := range src.Extents() {
+		total += e.Length
+	}
+	var last, calls int64
+	opt := Options{Progress: func(done, tot int64) {
+		calls++
+		if tot != total || done < last || done > total {
+			t.Errorf("Progress(%d, %d) after %d; total %d", done, tot, last, total)
+		}
+		last = done
+	}}
+	vmdkWrite(t, src, opt)
+	if calls == 0 || last != total {
+		t.Errorf("progress ended at %d after %d calls, want %d", last, calls, total)
+	}
+}
+
+func TestVMDK_WriteErrors(t *testing.T) {
+	var buf bytes.Buffer
+	if err := writeVMDK(&buf, NewSynthetic(1000, nil, 1), Options{}); !errors.Is(err, ErrUnalignedSize) {
+		t.Errorf("unaligned size: err = %v, want ErrUnalignedSize", err)
+	}
+	if err := writeVMDK(&buf, NewSynthetic(1<<60, nil, 1), Options{}); err == nil {
+		t.Error("1 EiB disk: no error")
+	}
+	src := vmdkTestSources()["scattered"]
+	w := &vmdkFailWriter{left: 100 << 10}
+	if err := writeVMDK(w, src, Options{Workers: 2}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("failing writer: err = %v, want disk full", err)
+	}
+}
+
+type vmdkFailWriter struct{ left int }
+
+func (w *vmdkFailWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errors.New("disk full")
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+func TestVMDK_Qemu(t *testing.T) {
+	vmdkQemuImg(t)
+	dir := t.TempDir()
+	for name, src := range vmdkTestSources() {
+		t.Run(name, func(t *testing.T) {
+			raw := filepath.Join(dir, name+".raw")
+			vmdkWriteRawFile(t, src, raw)
+			ours := filepath.Join(dir, name+".vmdk")
+			if err := os.WriteFile(ours, vmdkWrite(t, src, Options{}), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			vmdkRun(t, "check", "-f", "vmdk", ours)
+			vmdkRun(t, "compare", "-f", "raw", "-F", "vmdk", raw, ours)
+			for sub, opts := range map[string][]string{
+				"streamOptimized":  {"-o", "subformat=streamOptimized"},
+				"monolithicSparse": nil,
+			} {
+				q := filepath.Join(dir, name+"."+sub+".vmdk")
+				vmdkRun(t, append(append([]string{"convert", "-f", "raw", "-O", "vmdk"}, opts...), raw, q)...)
+				vmdkCompare(t, vmdkOpenFile(t, q, openVMDK), src)
+			}
+		})
+	}
+}
+
+// vmdkMiniImage is a compact streamOptimized image in qemu's shape (GD at the front): header,
+// GD at sector 1, GT at sector 2, one grain at sector 6 holding data. Hostile-input tests
+// mutate it; its fields are at fixed offsets.
+func vmdkMiniImage(capacity uint64, data []byte) []byte {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	b := make([]byte, 6*512+(12+z.Len()+511)/512*512)
+	h := vmdkHeader{version: 3, flags: 0x30001, capacity: capacity, grainSize: 128, gtesPerGT: 512,
+		gdOffset: 1, overHead: 6, compress: 1}
+	h.marshal(b)
+	binary.LittleEndian.PutUint32(b[512:], 2) // GD[0] = GT at sector 2
+	binary.LittleEndian.PutUint32(b[1024:], 6)
+	binary.LittleEndian.PutUint64(b[3072:], 0)
+	binary.LittleEndian.PutUint32(b[3072+8:], uint32(z.Len()))
+	copy(b[3072+12:], z.Bytes())
+	return b
+}
+
+// vmdkReadAll opens b and reads at most limit bytes of it through a fixed buffer.
+func vmdkReadAll(b []byte, open func(io.ReaderAt, int64) (Image, error), limit int64) error {
+	img, err := open(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 64<<10)
+	for _, e := range img.Extents() {
+		for off := e.Offset; off < e.End() && limit > 0; off += int64(len(buf)) {
+			n := min(int64(len(buf)), e.End()-off)
+			if _, err := img.ReadAt(buf[:n], off); err != nil && err != io.EOF {
+				return err
+			}
+			limit -= n
+		}
+	}
+	return nil
+}
+
+func TestVMDK_Hostile(t *testing.T) {
+	data := bytes.Repeat([]byte("eic!"), 16<<10)
+	good := vmdkMiniImage(128, data)
+	if err := vmdkReadAll(good, openVMDK, 1<<20); err != nil {
+		t.Fatalf("the unmutated image fails: %v", err)
+	}
+	le := binary.LittleEndian
+	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	var bomb bytes.Buffer
+	zw := zlib.NewWriter(&bomb)
+	zw.Write(make([]byte, 16<<20))
+	zw.Close()
+	ours := vmdkWrite(t, vmdkTestSources()["dense"], Options{})
+	cases := map[string][]byte{
+		"empty":          {},
+		"short header":   good[:300],
+		"bad magic":      mut(func(b []byte) []byte { b[0] = 'X'; return b }),
+		"descriptor":     []byte("# Disk DescriptorFile\nversion=1\n" + strings.Repeat(" ", 600)),
+		"version 9":      mut(func(b []byte) []byte { le.PutUint32(b[4:], 9); return b }),
+		"absurd cap":     mut(func(b []byte) []byte { le.PutUint64(b[12:], 1<<62); return b }),
+		"huge GD":        mut(func(b []byte) []byte { le.PutUint64(b[12:], 1<<40); return b }),
+		"grain size 3":   mut(func(b []byte) []byte { le.PutUint64(b[20:], 3); return b }),
+		"grain size 1G":  mut(func(b []byte) []byte { le.PutUint64(b[20:], 1<<21); return b }),
+		"0 GTEs":         mut(func(b []byte) []byte { le.PutUint32(b[44:], 0); return b }),
+		"GD beyond EOF":  mut(func(b []byte) []byte { le.PutUint64(b[56:], 1<<40); return b }),
+		"GT beyond EOF":  mut(func(b []byte) []byte { le.PutUint32(b[512:], 1<<30); return b }),
+		"grain past EOF": mut(func(b []byte) []byte { le.PutUint32(b[1024:], 1<<31); return b }),
+		"clen too big":   mut(func(b []byte) []byte { le.PutUint32(b[3072+8:], 1<<30); return b }),
+		"clen zero":      mut(func(b []byte) []byte { le.PutUint32(b[3072+8:], 0); return b }),
+		"wrong lba":      mut(func(b []byte) []byte { le.PutUint64(b[3072:], 128); return b }),
+		"corrupt zlib":   mut(func(b []byte) []byte { b[3072+40] ^= 0xff; return b }),
+		"compress 7":     mut(func(b []byte) []byte { le.PutUint16(b[77:], 7); return b }),
+		"bomb": mut(func(b []byte) []byte {
+			b = append(b[:3072], make([]byte, 12+bomb.Len())...)
+			le.PutUint32(b[3072+8:], uint32(bomb.Len()))
+			copy(b[3072+12:], bomb.Bytes())
+			return b
+		}),
+		"short grain":      vmdkMiniImage(128, data[:1000]),
+		"truncated stream": ours[:len(ours)-700],
+		"no footer":        ours[:len(ours)-1536],
+		"footer GD at end": func() []byte {
+			b := bytes.Clone(ours)
+			le.PutUint64(b[len(b)-1024+56:], vmdkGDAtEnd)
+			return b
+		}(),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			err := vmdkReadAll(b, openVMDK, 1<<20)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.HasPrefix(err.Error(), "diskimage: vmdk: ") {
+				t.Errorf("error %q does not say it is the vmdk reader's", err)
+			}
+		})
+	}
+}
