@@ -1,0 +1,69 @@
+// Command eic is the conformance suite, spec-driven fuzzer and reference implementation for
+// the Alibaba Cloud ECS action ExportImage (API 2014-05-26). Each subcommand is thin wiring:
+// flags are parsed here and the work is done by the library packages.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand: run parses args and returns the process exit code
+// (0 success, 1 failure found, 2 usage or start-up error).
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run the conformance suite against an endpoint (default: the embedded reference)", runRun},
+		{"serve", "serve the reference implementation as a realistic mock of ECS", runServe},
+		{"fuzz", "fuzz an endpoint with requests generated from the spec (default: the embedded reference)", runFuzz},
+		{"image", "convert, inspect and verify disk images (raw, vhd, qcow2, vmdk, vdi)", runImage},
+		{"spec", "print the embedded OpenAPI document, or check a document file", runSpec},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `eic — conformance suite, fuzzer and reference server for ECS ExportImage (2014-05-26)
+
+Usage:
+  eic <command> [flags] [args]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-6s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "eic <command> --help" for the flags of a command.
+`)
+}
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// dispatch runs the subcommand named by args[0].
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "eic: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
