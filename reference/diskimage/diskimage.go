@@ -166,7 +166,7 @@ func Write(w io.Writer, src Source, f Format, opt Options) error {
 	case VHD:
 		return writeVHD(w, src, opt)
 	case VMDK:
-		return writeVMDKDispatch(w, src, opt)
+		return writeVMDK(w, src, opt)
 	case VDI:
 		return writeVDIDispatch(w, src, opt)
 	}
@@ -238,7 +238,7 @@ func OpenFormat(r io.ReaderAt, size int64, f Format) (Image, error) {
 	case VHD:
 		return openVHD(r, size)
 	case VMDK:
-		return openVMDKDispatch(r, size)
+		return openVMDK(r, size)
 	case VDI:
 		return openVDIDispatch(r, size)
 	}
@@ -567,16 +567,8 @@ func (o Options) diskName() string {
 // ErrUnsupported is returned for a format whose writer or reader is not built yet.
 var ErrUnsupported = errors.New("diskimage: format not supported yet")
 
-// DISPATCH(vmdk, vdi): vmdk.go and vdi.go provide writeVMDK/openVMDK and writeVDI/openVDI.
-// Until they exist these stubs keep the package compiling; replace each body with the call.
-func writeVMDKDispatch(w io.Writer, src Source, opt Options) error {
-	return fmt.Errorf("%w: vmdk", ErrUnsupported)
-}
-
-func openVMDKDispatch(r io.ReaderAt, size int64) (Image, error) {
-	return nil, fmt.Errorf("%w: vmdk", ErrUnsupported)
-}
-
+// DISPATCH(vdi): vdi.go provides writeVDI/openVDI. Until it is committed these stubs keep
+// the package compiling; replace each body with the call.
 func writeVDIDispatch(w io.Writer, src Source, opt Options) error {
 	return fmt.Errorf("%w: vdi", ErrUnsupported)
 }
