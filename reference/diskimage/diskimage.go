@@ -168,7 +168,7 @@ func Write(w io.Writer, src Source, f Format, opt Options) error {
 	case VMDK:
 		return writeVMDK(w, src, opt)
 	case VDI:
-		return writeVDIDispatch(w, src, opt)
+		return writeVDI(w, src, opt)
 	}
 	return fmt.Errorf("diskimage: unknown format %q", f)
 }
@@ -240,7 +240,7 @@ func OpenFormat(r io.ReaderAt, size int64, f Format) (Image, error) {
 	case VMDK:
 		return openVMDK(r, size)
 	case VDI:
-		return openVDIDispatch(r, size)
+		return openVDI(r, size)
 	}
 	return nil, fmt.Errorf("diskimage: unknown format %q", f)
 }
@@ -562,17 +562,4 @@ func (o Options) diskName() string {
 		return "disk.raw"
 	}
 	return o.Name
-}
-
-// ErrUnsupported is returned for a format whose writer or reader is not built yet.
-var ErrUnsupported = errors.New("diskimage: format not supported yet")
-
-// DISPATCH(vdi): vdi.go provides writeVDI/openVDI. Until it is committed these stubs keep
-// the package compiling; replace each body with the call.
-func writeVDIDispatch(w io.Writer, src Source, opt Options) error {
-	return fmt.Errorf("%w: vdi", ErrUnsupported)
-}
-
-func openVDIDispatch(r io.ReaderAt, size int64) (Image, error) {
-	return nil, fmt.Errorf("%w: vdi", ErrUnsupported)
 }
