@@ -213,3 +213,25 @@ func TestVDI_Hostile(t *testing.T) {
 	}
 	vmdkCompare(t, img, NewSynthetic(4096, nil, 0))
 }
+
+func FuzzRoundTripVDI(f *testing.F) {
+	f.Add(uint16(4097), []byte{0, 0, 0xff, 0xff, 0x10, 0x10, 0x20, 0}, int64(1))
+	f.Fuzz(func(t *testing.T, sectors uint16, spec []byte, seed int64) {
+		src := vmdkFuzzSource(sectors, spec, seed)
+		b := vdiWrite(t, src, Options{})
+		img, err := openVDI(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("openVDI: %v", err)
+		}
+		vmdkCompare(t, img, src)
+	})
+}
+
+func FuzzReadVDI(f *testing.F) {
+	f.Add(vdiMiniImage(4096, 1, []byte("hello")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_ = vmdkReadAll(b, openVDI, 4<<20)
+	})
+}
+
+func BenchmarkWriteVDI(b *testing.B) { vmdkBench(b, writeVDI) }

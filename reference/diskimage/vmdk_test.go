@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -398,3 +399,177 @@ func TestVMDK_Hostile(t *testing.T) {
 		})
 	}
 }
+
+// vmdkMiniStream is a compact streamOptimized image in VMware's shape, with 4 KiB grains:
+// header (GD at end) | grain 0 at sector 1 | GT marker + GT | GD marker + GD | footer | EOS.
+func vmdkMiniStream(data []byte) []byte {
+	le := binary.LittleEndian
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(data)
+	zw.Close()
+	grain := (12 + z.Len() + 511) / 512 * 512
+	b := make([]byte, 512+grain+5*512+2*512+3*512)
+	h := vmdkHeader{version: 3, flags: 0x30001, capacity: 8, grainSize: 8, gtesPerGT: 512,
+		gdOffset: vmdkGDAtEnd, overHead: 1, compress: 1}
+	h.marshal(b)
+	le.PutUint32(b[512+8:], uint32(z.Len()))
+	copy(b[512+12:], z.Bytes())
+	gt := 512 + grain
+	vmdkMarker(b[gt:], 4, vmdkMarkerGT)
+	le.PutUint32(b[gt+512:], 1) // GTE 0 = sector 1
+	gd := gt + 5*512
+	vmdkMarker(b[gd:], 1, vmdkMarkerGD)
+	le.PutUint32(b[gd+512:], uint32(gt/512+1))
+	vmdkMarker(b[gd+1024:], 1, vmdkMarkerFooter)
+	h.gdOffset = uint64(gd/512 + 1)
+	h.marshal(b[gd+1536:])
+	return b
+}
+
+// vmdkMiniSparse is a compact monolithicSparse image with 4 KiB grains: header, GD at
+// sector 1, GT at 2, grain 0 (uncompressed) at 6.
+func vmdkMiniSparse(data []byte) []byte {
+	le := binary.LittleEndian
+	b := make([]byte, 6*512+4096)
+	h := vmdkHeader{version: 1, flags: 3, capacity: 8, grainSize: 8, gtesPerGT: 512,
+		rgdOffset: 1, gdOffset: 1, overHead: 6}
+	h.marshal(b)
+	le.PutUint32(b[512:], 2)
+	le.PutUint32(b[1024:], 6)
+	copy(b[3072:], data)
+	return b
+}
+
+func TestVMDK_MiniImages(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 256)
+	want := &vmdkMemSource{data: data, ext: []Extent{{0, 4096}}}
+	for name, b := range map[string][]byte{"stream": vmdkMiniStream(data), "sparse": vmdkMiniSparse(data)} {
+		img, err := openVMDK(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		vmdkCompare(t, img, want)
+	}
+}
+
+// vmdkFuzzSource turns fuzz input into a small disk: up to 2 MiB + 512 bytes, extents from
+// spec (4 bytes each), content from seed; extents with an odd length hold only zeros.
+func vmdkFuzzSource(sectors uint16, spec []byte, seed int64) Source {
+	size := int64(sectors%4098) * 512
+	var ext []Extent
+	var zeroed []Extent
+	for i := 0; i+4 <= len(spec) && i < 4*64; i += 4 {
+		e := Extent{int64(binary.LittleEndian.Uint16(spec[i:])) * 37, int64(binary.LittleEndian.Uint16(spec[i+2:]))%70000 + 1}
+		ext = append(ext, e)
+		if e.Length%2 == 1 {
+			zeroed = append(zeroed, e)
+		}
+	}
+	syn := NewSynthetic(size, ext, seed)
+	m := &vmdkMemSource{data: make([]byte, size), ext: syn.Extents()}
+	syn.ReadAt(m.data, 0)
+	for _, e := range zeroed {
+		if e.Offset < size {
+			clear(m.data[e.Offset:min(e.End(), size)])
+		}
+	}
+	return m
+}
+
+func FuzzRoundTripVMDK(f *testing.F) {
+	f.Add(uint16(4097), []byte{0, 0, 0xff, 0xff, 0x10, 0x10, 0x20, 0}, int64(1))
+	f.Fuzz(func(t *testing.T, sectors uint16, spec []byte, seed int64) {
+		src := vmdkFuzzSource(sectors, spec, seed)
+		b := vmdkWrite(t, src, Options{Workers: 2})
+		img, err := openVMDK(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatalf("openVMDK: %v", err)
+		}
+		vmdkCompare(t, img, src)
+	})
+}
+
+func FuzzReadVMDK(f *testing.F) {
+	f.Add(vmdkMiniImage(128, []byte("hello")))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Any outcome but a panic (or an allocation beyond the reader's bounds) is fine.
+		_ = vmdkReadAll(b, openVMDK, 4<<20)
+	})
+}
+
+// TestVMDK_WriteFuzzSeeds regenerates the committed seed corpora of the vmdk and vdi fuzz
+// targets when EIC_WRITE_FUZZ_SEEDS=1.
+func TestVMDK_WriteFuzzSeeds(t *testing.T) {
+	if os.Getenv("EIC_WRITE_FUZZ_SEEDS") != "1" {
+		t.Skip("set EIC_WRITE_FUZZ_SEEDS=1 to rewrite testdata/fuzz seeds")
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 256)
+	put := func(target, name string, args ...string) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		body := "go test fuzz v1\n" + strings.Join(args, "\n") + "\n"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bs := func(b []byte) string { return fmt.Sprintf("[]byte(%q)", b) }
+	put("FuzzReadVMDK", "qemu-shape", bs(vmdkMiniImage(128, data)))
+	put("FuzzReadVMDK", "vmware-shape", bs(vmdkMiniStream(data)))
+	put("FuzzReadVMDK", "monolithic-sparse", bs(vmdkMiniSparse(data)))
+	put("FuzzReadVMDK", "short-grain", bs(vmdkMiniImage(128, data[:100])))
+	put("FuzzReadVDI", "one-block", bs(vdiMiniImage(4096, 1, data)))
+	put("FuzzReadVDI", "zero-block", bs(vdiMiniImage(3<<20, 3, nil)))
+	for _, target := range []string{"FuzzRoundTripVMDK", "FuzzRoundTripVDI"} {
+		put(target, "empty", "uint16(0)", bs(nil), "int64(0)")
+		put(target, "dense", "uint16(4097)", bs([]byte{0, 0, 0xff, 0xff, 0, 0x80, 0xff, 0xff}), "int64(2)")
+		put(target, "boundaries", "uint16(2177)", bs([]byte{
+			0xbb, 0x06, 20, 0, // 64 KiB - 13, odd length: zeros
+			0x5c, 0x6c, 0x10, 0, // about 1 MiB - 12
+			0x00, 0x80, 0x01, 0, // 1.16 MiB, 1 byte, zeros
+			0x60, 0xe6, 0x00, 0x20, // near the end
+		}), "int64(3)")
+	}
+}
+
+// vmdkBenchSources are a sparse disk (1 GiB, 32 MiB of data in 1 MiB pieces scattered
+// over it) and a dense one (64 MiB of data), both of pseudo-random, incompressible content.
+func vmdkBenchSources() map[string]Source {
+	var ext []Extent
+	for i := int64(0); i < 32; i++ {
+		ext = append(ext, Extent{(i*37%1024)<<20 + i*4096, 1 << 20})
+	}
+	return map[string]Source{
+		"sparse": NewSynthetic(1<<30, ext, 1),
+		"dense":  NewSynthetic(64<<20, []Extent{{0, 64 << 20}}, 2),
+	}
+}
+
+func vmdkBench(b *testing.B, write func(io.Writer, Source, Options) error) {
+	for name, src := range vmdkBenchSources() {
+		b.Run(name, func(b *testing.B) {
+			var data int64
+			for _, e := range src.Extents() {
+				data += e.Length
+			}
+			b.SetBytes(data)
+			var out int64
+			for b.Loop() {
+				w := &vmdkCountingWriter{}
+				if err := write(w, src, Options{}); err != nil {
+					b.Fatal(err)
+				}
+				out = w.n
+			}
+			b.ReportMetric(float64(out), "out-bytes")
+		})
+	}
+}
+
+type vmdkCountingWriter struct{ n int64 }
+
+func (w *vmdkCountingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+func BenchmarkWriteVMDK(b *testing.B) { vmdkBench(b, writeVMDK) }
