@@ -259,7 +259,7 @@ func ParseV3(r *http.Request, body []byte) (*Auth, error) {
 		StringToSign:  StringToSignV3(CanonicalRequestV3(r, names, payload)),
 		signature:     strings.ToLower(sig),
 	}
-	if subtleNotEqualFold(sent, payload) {
+	if hashMismatch(sent, payload) {
 		return nil, &AuthError{Code: CodeSignatureDoesNotMatch, Param: HeaderContentSHA256,
 			StringToSign: a.StringToSign, Detail: "x-acs-content-sha256 is not the hash of the body"}
 	}
@@ -271,6 +271,6 @@ func contains(sorted []string, s string) bool {
 	return i < len(sorted) && sorted[i] == s
 }
 
-func subtleNotEqualFold(sent, want string) bool {
+func hashMismatch(sent, want string) bool {
 	return !hmac.Equal([]byte(strings.ToLower(sent)), []byte(want))
 }
