@@ -1,0 +1,334 @@
+package ecs
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/exportimage/eic/reference/diskimage"
+	"github.com/exportimage/eic/spec"
+)
+
+// image is the live form of an ImageSpec. Its disks are immutable and shared by the tasks
+// exporting it.
+type image struct {
+	spec    ImageSpec
+	owner   string // account name
+	ownerID int64
+	created time.Time
+	disks   []*disk // system disk first, then data disks in device order
+}
+
+// disk is one disk of an image with its synthetic content.
+type disk struct {
+	device  string // xvda for the system disk
+	system  bool
+	src     *diskimage.Synthetic
+	data    int64 // bytes in the extents: the work an export of the disk costs
+	sizeGiB int64
+
+	sumOnce  sync.Once // the hash is lazy: hashing a 500 GiB disk takes minutes
+	sum      string
+	sumError error
+}
+
+// objectPart is the part of the object name after the image ID: "system" or "data_xvdb".
+func (d *disk) objectPart() string {
+	if d.system {
+		return "system"
+	}
+	return "data_" + d.device
+}
+
+const mib = int64(1) << 20
+
+func (im *ImageSpec) created() (time.Time, error) {
+	if im.Created == "" {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	return time.Parse(time.RFC3339, im.Created)
+}
+
+func newImage(spec ImageSpec, owner *account) *image {
+	created, _ := spec.created() // validated with the fixtures
+	uid, _ := strconv.ParseInt(owner.spec.ID, 10, 64)
+	im := &image{spec: spec, owner: owner.spec.Name, ownerID: uid, created: created}
+	im.disks = append(im.disks, newDisk("xvda", true, spec.SystemDisk))
+	data := slices.Clone(spec.DataDisks)
+	sort.Slice(data, func(i, j int) bool { return data[i].Device < data[j].Device })
+	for _, d := range data {
+		im.disks = append(im.disks, newDisk(d.Device, false, d))
+	}
+	return im
+}
+
+// newDisk lays DataMiB of data over the disk in 1 MiB extents: the first at offset 0 (where a
+// boot sector lives), the rest spread evenly with a seeded jitter, so every format sees data
+// at the start, in the middle and near the end.
+func newDisk(device string, system bool, d DiskSpec) *disk {
+	size := d.bytes()
+	n := d.DataMiB
+	var ext []diskimage.Extent
+	if n > 0 {
+		slot := size / n / mib // slot width in MiB, ≥ 1
+		for i := int64(0); i < n; i++ {
+			off := i * slot
+			if i > 0 && slot > 1 {
+				off += int64(mix64(uint64(d.Seed)^uint64(i)) % uint64(slot/2+1))
+			}
+			ext = append(ext, diskimage.Extent{Offset: off * mib, Length: mib})
+		}
+	}
+	src := diskimage.NewSynthetic(size, ext, d.Seed)
+	var data int64
+	for _, e := range src.Extents() {
+		data += e.Length
+	}
+	return &disk{device: device, system: system, src: src, data: data, sizeGiB: d.sizeGiB()}
+}
+
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// ownerAlias is the ImageOwnerAlias DescribeImages shows.
+func (im *image) ownerAlias() string {
+	switch im.spec.Origin {
+	case OriginMarketplace:
+		return "marketplace"
+	case OriginShared:
+		return "others"
+	}
+	return "self"
+}
+
+func (im *image) status() string {
+	if im.spec.Status == "" {
+		return "Available"
+	}
+	return im.spec.Status
+}
+
+var imageNameChars = regexp.MustCompile(`^[\p{L}0-9._-]+$`)
+
+// validImageName applies the rule of InvalidImageName.Malformed: 2–128 characters, starting
+// with a letter or a Chinese character, then letters, digits, ".", "_" and "-", never
+// starting with http:// or https://.
+func validImageName(name string) bool {
+	if strings.HasPrefix(name, "http://") || strings.HasPrefix(name, "https://") {
+		return false
+	}
+	n := utf8.RuneCountInString(name)
+	first, _ := utf8.DecodeRuneInString(name)
+	return n >= 2 && n <= 128 && unicode.IsLetter(first) && imageNameChars.MatchString(name)
+}
+
+// Image is one entry of DescribeImages: the fields terraform and the SDK read.
+type Image struct {
+	ImageId            string             `json:"ImageId" xml:"ImageId"`
+	ImageName          string             `json:"ImageName" xml:"ImageName"`
+	Status             string             `json:"Status" xml:"Status"`
+	ImageOwnerAlias    string             `json:"ImageOwnerAlias" xml:"ImageOwnerAlias"`
+	ImageOwnerId       int64              `json:"ImageOwnerId" xml:"ImageOwnerId"`
+	IsSelfShared       string             `json:"IsSelfShared" xml:"IsSelfShared"`
+	IsCopied           bool               `json:"IsCopied" xml:"IsCopied"`
+	IsPublic           bool               `json:"IsPublic" xml:"IsPublic"`
+	IsSubscribed       bool               `json:"IsSubscribed" xml:"IsSubscribed"`
+	Progress           string             `json:"Progress" xml:"Progress"`
+	Usage              string             `json:"Usage" xml:"Usage"`
+	Size               int64              `json:"Size" xml:"Size"`
+	OSType             string             `json:"OSType" xml:"OSType"`
+	Platform           string             `json:"Platform" xml:"Platform"`
+	Architecture       string             `json:"Architecture" xml:"Architecture"`
+	CreationTime       string             `json:"CreationTime" xml:"CreationTime"`
+	ProductCode        string             `json:"ProductCode,omitempty" xml:"ProductCode,omitempty"`
+	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings" xml:"DiskDeviceMappings"`
+}
+
+// DiskDeviceMappings wraps the list as the SDK expects.
+type DiskDeviceMappings struct {
+	DiskDeviceMapping []DiskDeviceMapping `json:"DiskDeviceMapping" xml:"DiskDeviceMapping"`
+}
+
+// DiskDeviceMapping is one disk of an image; Size is GiB as a string (the SDK's type).
+type DiskDeviceMapping struct {
+	Device     string `json:"Device" xml:"Device"`
+	Size       string `json:"Size" xml:"Size"`
+	SnapshotId string `json:"SnapshotId" xml:"SnapshotId"`
+	Type       string `json:"Type" xml:"Type"` // system or data
+	Format     string `json:"Format" xml:"Format"`
+	Encrypted  bool   `json:"Encrypted" xml:"Encrypted"`
+	Progress   string `json:"Progress" xml:"Progress"`
+	RemainTime int    `json:"RemainTime" xml:"RemainTime"`
+}
+
+func (im *image) wire() Image {
+	out := Image{
+		ImageId: im.spec.ID, ImageName: im.spec.Name, Status: im.status(), ImageOwnerAlias: im.ownerAlias(),
+		ImageOwnerId: im.ownerID, IsSelfShared: "", Progress: "100%", Usage: "none",
+		Size: im.disks[0].sizeGiB, OSType: or(im.spec.OSType, "linux"), Platform: or(im.spec.Platform, "CentOS"),
+		Architecture: or(im.spec.Architecture, "x86_64"), CreationTime: im.created.Format(TimeLayout),
+		DiskDeviceMappings: DiskDeviceMappings{DiskDeviceMapping: []DiskDeviceMapping{}},
+	}
+	if im.status() != "Available" {
+		out.Progress = "0%"
+	}
+	if im.spec.Origin == OriginMarketplace {
+		out.ProductCode = "cmjj0000" + strings.TrimPrefix(im.spec.ID, "m-")
+	}
+	for _, d := range im.disks {
+		typ := "data"
+		if d.system {
+			typ = "system"
+		}
+		out.DiskDeviceMappings.DiskDeviceMapping = append(out.DiskDeviceMappings.DiskDeviceMapping, DiskDeviceMapping{
+			Device: "/dev/" + d.device, Size: strconv.FormatInt(d.sizeGiB, 10), Type: typ,
+			SnapshotId: "s-" + strings.TrimPrefix(im.spec.ID, "m-") + "-" + d.device,
+			Encrypted:  im.spec.Encrypted, Progress: "100%",
+		})
+	}
+	return out
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// DescribeImagesRequest carries the parameters of DescribeImages as received (strings, ""
+// meaning absent); the Service parses and checks them.
+type DescribeImagesRequest struct {
+	RegionID        string
+	ImageID         string // comma-separated
+	ImageName       string
+	Status          string // comma-separated; default Available
+	ImageOwnerAlias string // system, self, others, marketplace; "" = system+self+others
+	PageNumber      string
+	PageSize        string
+	DryRun          bool
+}
+
+// DescribeImagesResult is the answer of DescribeImages (the API layer adds RequestId).
+type DescribeImagesResult struct {
+	RegionId   string `json:"RegionId" xml:"RegionId"`
+	TotalCount int    `json:"TotalCount" xml:"TotalCount"`
+	PageNumber int    `json:"PageNumber" xml:"PageNumber"`
+	PageSize   int    `json:"PageSize" xml:"PageSize"`
+	Images     struct {
+		Image []Image `json:"Image" xml:"Image"`
+	} `json:"Images" xml:"Images"`
+}
+
+// DescribeImages lists the images of the account in the region, newest first then by ID.
+// Another account's images are never shown (shared images appear as "others" only when the
+// fixtures give them to this account).
+func (s *Service) DescribeImages(ctx context.Context, accountName string, req DescribeImagesRequest) (DescribeImagesResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	var out DescribeImagesResult
+	if _, err := s.companionRegion(req.RegionID); err != nil {
+		return out, err
+	}
+	page, size, err := paging(req.PageNumber, req.PageSize)
+	if err != nil {
+		return out, err
+	}
+	switch req.ImageOwnerAlias {
+	case "", "system", "self", "others", "marketplace":
+	default:
+		return out, spec.InvalidParameter.Err("ImageOwnerAlias")
+	}
+	if req.DryRun {
+		return out, spec.DryRunOperation.Err()
+	}
+	ids := splitList(req.ImageID)
+	statuses := splitList(req.Status)
+	if len(statuses) == 0 {
+		statuses = []string{"Available"}
+	}
+	var match []*image
+	for _, im := range s.st.images {
+		switch {
+		case im.owner != accountName || im.spec.Region != req.RegionID:
+		case len(ids) > 0 && !slices.Contains(ids, im.spec.ID):
+		case req.ImageName != "" && req.ImageName != im.spec.Name:
+		case !slices.Contains(statuses, im.status()):
+		case req.ImageOwnerAlias == "" && im.ownerAlias() == "marketplace":
+		case req.ImageOwnerAlias != "" && req.ImageOwnerAlias != im.ownerAlias():
+		default:
+			match = append(match, im)
+		}
+	}
+	sort.Slice(match, func(i, j int) bool {
+		if !match[i].created.Equal(match[j].created) {
+			return match[i].created.After(match[j].created)
+		}
+		return match[i].spec.ID < match[j].spec.ID
+	})
+	out.RegionId, out.TotalCount, out.PageNumber, out.PageSize = req.RegionID, len(match), page, size
+	out.Images.Image = []Image{}
+	for _, im := range pageOf(match, page, size) {
+		out.Images.Image = append(out.Images.Image, im.wire())
+	}
+	return out, nil
+}
+
+// DiskInfo describes one source disk of an image for round-trip checks. The object of the
+// disk in an export is "<OSSPrefix>_" + Object + "." + the format's extension (without a
+// prefix, Object + "." + extension).
+type DiskInfo struct {
+	Device string `json:"device"` // "system" or the data disk's device (xvdb…)
+	Object string `json:"object"` // e.g. m-eic-custom_system, m-eic-custom_data_xvdb
+	Size   int64  `json:"size"`   // virtual size in bytes
+	SHA256 string `json:"sha256"` // of the whole virtual disk
+}
+
+// ImageDisks describes every disk of an image (any account's) with the SHA-256 of its whole
+// content. The hash is computed on first use and cached: it costs time in proportion to the
+// virtual size (about 2–4 minutes for 500 GiB), so tests should ask for small disks.
+func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, error) {
+	s.mu.Lock()
+	im, ok := s.st.images[imageID]
+	s.mu.Unlock()
+	if !ok {
+		return nil, spec.InvalidImageID.Err()
+	}
+	var out []DiskInfo
+	for _, d := range im.disks {
+		sum, err := d.checksum()
+		if err != nil {
+			return nil, err
+		}
+		dev := d.device
+		if d.system {
+			dev = "system"
+		}
+		out = append(out, DiskInfo{Device: dev, Object: im.spec.ID + "_" + d.objectPart(), Size: d.src.Size(), SHA256: sum})
+	}
+	return out, nil
+}
+
+// checksum computes the disk's hash once; concurrent callers wait for the first.
+func (d *disk) checksum() (string, error) {
+	d.sumOnce.Do(func() {
+		d.sum, d.sumError = diskimage.Checksum(d.src)
+		if d.sumError != nil {
+			d.sumError = fmt.Errorf("ecs: checksum of %s: %w", d.device, d.sumError)
+		}
+	})
+	return d.sum, d.sumError
+}

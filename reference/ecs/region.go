@@ -1,0 +1,81 @@
+package ecs
+
+import (
+	"context"
+	"slices"
+
+	"github.com/exportimage/eic/reference/diskimage"
+	"github.com/exportimage/eic/spec"
+)
+
+// region is the live form of a RegionSpec.
+type region struct {
+	spec           RegionSpec
+	formats        []diskimage.Format
+	dataDiskExport bool
+}
+
+func newRegion(r RegionSpec) *region {
+	out := &region{spec: r, formats: []diskimage.Format{diskimage.Raw}, dataDiskExport: boolOr(r.DataDiskExport, true)}
+	for _, f := range r.Formats {
+		if ff := diskimage.Format(f); !slices.Contains(out.formats, ff) {
+			out.formats = append(out.formats, ff)
+		}
+	}
+	return out
+}
+
+func (r *region) honours(f diskimage.Format) bool { return slices.Contains(r.formats, f) }
+
+func (r *region) endpoint() string {
+	if r.spec.Endpoint != "" {
+		return r.spec.Endpoint
+	}
+	return "ecs." + r.spec.ID + ".aliyuncs.com"
+}
+
+// Region is one entry of DescribeRegions.
+type Region struct {
+	RegionId       string `json:"RegionId" xml:"RegionId"`
+	LocalName      string `json:"LocalName" xml:"LocalName"`
+	RegionEndpoint string `json:"RegionEndpoint" xml:"RegionEndpoint"`
+	Status         string `json:"Status" xml:"Status"`
+}
+
+// DescribeRegionsResult is the answer of DescribeRegions (the API layer adds RequestId).
+type DescribeRegionsResult struct {
+	Regions struct {
+		Region []Region `json:"Region" xml:"Region"`
+	} `json:"Regions" xml:"Regions"`
+}
+
+// DescribeRegions lists every existing region in fixture order. Its RegionId parameter only
+// chooses the endpoint, so it is not checked here.
+// Real ECS: lists regions whatever the RegionId sent; an unknown one is not an error there
+// either as far as observed.
+func (s *Service) DescribeRegions(ctx context.Context, account string) (DescribeRegionsResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out DescribeRegionsResult
+	out.Regions.Region = []Region{}
+	for _, id := range s.st.regionOrder {
+		r := s.st.regions[id]
+		out.Regions.Region = append(out.Regions.Region, Region{
+			RegionId: id, LocalName: r.spec.Name, RegionEndpoint: r.endpoint(), Status: "available",
+		})
+	}
+	return out, nil
+}
+
+// companionRegion checks the RegionId of a companion action: absent or empty is
+// MissingParameter naming RegionId, unknown is InvalidRegionId.NotFound.
+func (s *Service) companionRegion(regionID string) (*region, error) {
+	if regionID == "" {
+		return nil, spec.MissingCommonParameter.Err("RegionId")
+	}
+	r, ok := s.st.regions[regionID]
+	if !ok {
+		return nil, spec.InvalidRegionID.Err()
+	}
+	return r, nil
+}

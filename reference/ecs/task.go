@@ -1,0 +1,465 @@
+package ecs
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/exportimage/eic/reference/diskimage"
+	"github.com/exportimage/eic/reference/oss"
+	"github.com/exportimage/eic/spec"
+)
+
+// Task states (protocol.md E; Deleted is the cancelled state).
+const (
+	StatusWaiting    = "Waiting"
+	StatusProcessing = "Processing"
+	StatusFinished   = "Finished"
+	StatusFailed     = "Failed"
+	StatusDeleted    = "Deleted"
+)
+
+// TimeLayout is how times are written in answers (UTC, seconds precision). DescribeTasks also
+// accepts minute precision in StartTime and EndTime, as old documents show.
+const TimeLayout = "2006-01-02T15:04:05Z"
+
+// TaskAction is the only task action this reference creates.
+const TaskAction = "ExportImage"
+
+// task is one export task. Fields written by the writer goroutine: none (see runner).
+type task struct {
+	id      string
+	seq     uint64 // creation order in the Service, the listing order
+	sc      scope
+	image   *image
+	bucket  string
+	prefix  string // "" when OSSPrefix was absent
+	format  diskimage.Format
+	status  string
+	created time.Time
+	started time.Time // when Processing began
+	// finished is when the task reached its terminal state.
+	finished time.Time
+	total    int64 // source bytes to export (all disks)
+	done     int64 // source bytes exported so far, as shown
+	errCode  string
+	errMsg   string
+	fault    *Fault
+	faultAt  int64 // bytes at which fault strikes
+	run      *runner
+	uploads  []oss.Upload
+}
+
+// objectKeys names the objects of the task, one per disk (docs/reference.md, Tasks):
+// <OSSPrefix>_<ImageId>_system.<ext>, <OSSPrefix>_<ImageId>_data_<device>.<ext>.
+// Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
+func (t *task) objectKeys() []string {
+	keys := make([]string, len(t.image.disks))
+	for i, d := range t.image.disks {
+		k := t.image.spec.ID + "_" + d.objectPart() + "." + t.format.Extension()
+		if t.prefix != "" {
+			k = t.prefix + "_" + k
+		}
+		keys[i] = k
+	}
+	return keys
+}
+
+func (t *task) inFlight() bool { return t.status == StatusWaiting || t.status == StatusProcessing }
+
+// percent is TaskProcess: the share of source bytes exported, rounded down; 100% only when
+// Finished.
+func (t *task) percent() string {
+	switch {
+	case t.status == StatusFinished:
+		return "100%"
+	case t.total == 0:
+		return "0%"
+	}
+	return strconv.FormatInt(min(t.done*100/t.total, 99), 10) + "%"
+}
+
+func boolString(b bool) string { return strconv.FormatBool(b) }
+
+// taskIndex lists an account's tasks in one region by creation order, all of them and per
+// filterable status, so DescribeTasks pages without sorting or scanning.
+type taskIndex struct {
+	all      []*task
+	byStatus map[string][]*task // Finished, Processing, Failed
+	inFlight int
+}
+
+func (s *Service) index(sc scope) *taskIndex {
+	ix := s.st.indexes[sc]
+	if ix == nil {
+		ix = &taskIndex{byStatus: map[string][]*task{}}
+		s.st.indexes[sc] = ix
+	}
+	return ix
+}
+
+func filterable(status string) bool {
+	return status == StatusFinished || status == StatusProcessing || status == StatusFailed
+}
+
+// setStatus changes a task's status and keeps its index in step.
+func (s *Service) setStatus(t *task, status string) {
+	ix := s.index(t.sc)
+	old := t.status
+	if filterable(old) {
+		l := ix.byStatus[old]
+		i := sort.Search(len(l), func(i int) bool { return l[i].seq >= t.seq })
+		if i < len(l) && l[i] == t {
+			ix.byStatus[old] = append(l[:i], l[i+1:]...)
+		}
+	}
+	if filterable(status) {
+		l := ix.byStatus[status]
+		i := sort.Search(len(l), func(i int) bool { return l[i].seq > t.seq })
+		l = append(l, nil)
+		copy(l[i+1:], l[i:])
+		l[i] = t
+		ix.byStatus[status] = l
+	}
+	if t.inFlight() {
+		ix.inFlight--
+	}
+	t.status = status
+	if t.inFlight() {
+		ix.inFlight++
+	}
+}
+
+// addTask registers a new task (status already set to Waiting or a terminal state).
+func (s *Service) addTask(t *task) {
+	ix := s.index(t.sc)
+	ix.all = append(ix.all, t)
+	status := t.status
+	t.status = ""
+	s.setStatus(t, status)
+	s.st.tasks[t.id] = t
+	if t.inFlight() {
+		s.st.active = append(s.st.active, t)
+		s.st.exporting[t.image.spec.ID] = t
+	}
+}
+
+// Task is one entry of DescribeTasks.
+type Task struct {
+	TaskId        string `json:"TaskId" xml:"TaskId"`
+	TaskAction    string `json:"TaskAction" xml:"TaskAction"`
+	TaskStatus    string `json:"TaskStatus" xml:"TaskStatus"`
+	SupportCancel string `json:"SupportCancel" xml:"SupportCancel"` // "true" or "false"
+	CreationTime  string `json:"CreationTime" xml:"CreationTime"`
+	FinishedTime  string `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
+	ResourceId    string `json:"ResourceId" xml:"ResourceId"` // the image ID
+}
+
+// TaskSet wraps the list as the SDK expects (an object, not an array).
+type TaskSet struct {
+	Task []Task `json:"Task" xml:"Task"`
+}
+
+// DescribeTasksResult is the answer of DescribeTasks (the API layer adds RequestId).
+type DescribeTasksResult struct {
+	RegionId   string  `json:"RegionId" xml:"RegionId"`
+	TotalCount int     `json:"TotalCount" xml:"TotalCount"`
+	PageNumber int     `json:"PageNumber" xml:"PageNumber"`
+	PageSize   int     `json:"PageSize" xml:"PageSize"`
+	TaskSet    TaskSet `json:"TaskSet" xml:"TaskSet"`
+}
+
+func (t *task) wire() Task {
+	out := Task{
+		TaskId: t.id, TaskAction: TaskAction, TaskStatus: t.status, SupportCancel: boolString(t.inFlight()),
+		CreationTime: t.created.Format(TimeLayout), ResourceId: t.image.spec.ID,
+	}
+	if !t.inFlight() {
+		out.FinishedTime = t.finished.Format(TimeLayout)
+	}
+	return out
+}
+
+// DescribeTasksRequest carries the parameters of DescribeTasks as received ("" = absent).
+type DescribeTasksRequest struct {
+	RegionID    string
+	TaskAction  string   // only ExportImage tasks exist; another action lists nothing
+	TaskIDs     string   // comma-separated, at most 100 (a JSON-array string is tolerated)
+	TaskStatus  string   // Finished, Processing or Failed filter; other values are ignored
+	StartTime   string   // creation time ≥, yyyy-MM-ddTHH:mm:ssZ or yyyy-MM-ddTHH:mmZ
+	EndTime     string   // creation time ≤
+	ResourceIDs []string // image IDs, at most 100
+	PageNumber  string   // ≥ 1, default 1
+	PageSize    string   // 1–100, default 10
+}
+
+// DescribeTasks lists the account's tasks in the region, newest first. Cost: O(page) without
+// TaskIds and ResourceIds (binary search on the time range in the creation-ordered index of
+// the status asked), O(matches in the range) with ResourceIds, O(ids) with TaskIds.
+func (s *Service) DescribeTasks(ctx context.Context, account string, req DescribeTasksRequest) (DescribeTasksResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	out := DescribeTasksResult{RegionId: req.RegionID, TaskSet: TaskSet{Task: []Task{}}}
+	if _, err := s.companionRegion(req.RegionID); err != nil {
+		return out, err
+	}
+	page, size, err := paging(req.PageNumber, req.PageSize)
+	if err != nil {
+		return out, err
+	}
+	out.PageNumber, out.PageSize = page, size
+	from, to, err := timeRange(req.StartTime, req.EndTime)
+	if err != nil {
+		return out, err
+	}
+	ids := splitList(req.TaskIDs)
+	if len(ids) > 100 {
+		return out, spec.InvalidParameter.Err("TaskIds")
+	}
+	if len(req.ResourceIDs) > 100 {
+		return out, spec.InvalidParameter.Err("ResourceIds")
+	}
+	if req.TaskAction != "" && req.TaskAction != TaskAction {
+		return out, nil
+	}
+	sc := scope{account, req.RegionID}
+	ix := s.st.indexes[sc]
+	if ix == nil {
+		return out, nil
+	}
+	status := ""
+	if filterable(req.TaskStatus) {
+		status = req.TaskStatus
+	}
+	keep := func(t *task) bool {
+		return (status == "" || t.status == status) &&
+			!t.created.Before(from) && !t.created.After(to) &&
+			(len(req.ResourceIDs) == 0 || contains(req.ResourceIDs, t.image.spec.ID))
+	}
+	var match []*task // newest first
+	if len(ids) > 0 {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if t := s.st.tasks[id]; t != nil && t.sc == sc && !seen[id] && keep(t) {
+				seen[id] = true
+				match = append(match, t)
+			}
+		}
+		sort.Slice(match, func(i, j int) bool { return match[i].seq > match[j].seq })
+	} else {
+		list := ix.all
+		if status != "" {
+			list = ix.byStatus[status]
+		}
+		lo := sort.Search(len(list), func(i int) bool { return !list[i].created.Before(from) })
+		hi := sort.Search(len(list), func(i int) bool { return list[i].created.After(to) })
+		list = list[lo:max(lo, hi)]
+		if len(req.ResourceIDs) == 0 {
+			out.TotalCount = len(list)
+			end := len(list) - (page-1)*size
+			for i := end - 1; i >= 0 && i >= end-size; i-- {
+				out.TaskSet.Task = append(out.TaskSet.Task, list[i].wire())
+			}
+			return out, nil
+		}
+		for i := len(list) - 1; i >= 0; i-- {
+			if keep(list[i]) {
+				match = append(match, list[i])
+			}
+		}
+	}
+	out.TotalCount = len(match)
+	for _, t := range pageOf(match, page, size) {
+		out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
+	}
+	return out, nil
+}
+
+// TaskAttribute is the answer of DescribeTaskAttribute (the API layer adds RequestId).
+type TaskAttribute struct {
+	RegionId             string               `json:"RegionId" xml:"RegionId"`
+	TaskId               string               `json:"TaskId" xml:"TaskId"`
+	TaskAction           string               `json:"TaskAction" xml:"TaskAction"`
+	TaskStatus           string               `json:"TaskStatus" xml:"TaskStatus"`
+	TaskProcess          string               `json:"TaskProcess" xml:"TaskProcess"` // "42%"
+	SupportCancel        string               `json:"SupportCancel" xml:"SupportCancel"`
+	CreationTime         string               `json:"CreationTime" xml:"CreationTime"`
+	FinishedTime         string               `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
+	TotalCount           int                  `json:"TotalCount" xml:"TotalCount"`     // objects (disks)
+	SuccessCount         int                  `json:"SuccessCount" xml:"SuccessCount"` // objects committed
+	FailedCount          int                  `json:"FailedCount" xml:"FailedCount"`   // objects failed
+	OperationProgressSet OperationProgressSet `json:"OperationProgressSet" xml:"OperationProgressSet"`
+}
+
+// OperationProgressSet wraps the per-object progress list.
+type OperationProgressSet struct {
+	OperationProgress []OperationProgress `json:"OperationProgress" xml:"OperationProgress"`
+}
+
+// OperationProgress is the state of one object of the task. OperationStatus is Success,
+// Failed, Processing (Waiting or Processing task) or Deleted (cancelled).
+type OperationProgress struct {
+	OperationStatus string         `json:"OperationStatus" xml:"OperationStatus"`
+	ErrorCode       string         `json:"ErrorCode,omitempty" xml:"ErrorCode,omitempty"`
+	ErrorMsg        string         `json:"ErrorMsg,omitempty" xml:"ErrorMsg,omitempty"`
+	RelatedItemSet  RelatedItemSet `json:"RelatedItemSet" xml:"RelatedItemSet"`
+}
+
+// RelatedItemSet wraps the related items of an operation.
+type RelatedItemSet struct {
+	RelatedItem []RelatedItem `json:"RelatedItem" xml:"RelatedItem"`
+}
+
+// RelatedItem names the object: {Name: "OSSObject", Value: <key>}.
+type RelatedItem struct {
+	Name  string `json:"Name" xml:"Name"`
+	Value string `json:"Value" xml:"Value"`
+}
+
+// DescribeTaskAttribute describes one task of the account in the region. Unknown tasks,
+// another account's and another region's are all InvalidTaskId.NotFound.
+// Real ECS: unknown whether a task of another region is found.
+func (s *Service) DescribeTaskAttribute(ctx context.Context, account, regionID, taskID string) (TaskAttribute, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	t, err := s.findTask(account, regionID, taskID)
+	if err != nil {
+		return TaskAttribute{}, err
+	}
+	out := TaskAttribute{
+		RegionId: regionID, TaskId: t.id, TaskAction: TaskAction, TaskStatus: t.status, TaskProcess: t.percent(),
+		SupportCancel: boolString(t.inFlight()), CreationTime: t.created.Format(TimeLayout),
+	}
+	if !t.inFlight() {
+		out.FinishedTime = t.finished.Format(TimeLayout)
+	}
+	keys := t.objectKeys()
+	out.TotalCount = len(keys)
+	op := OperationProgress{OperationStatus: "Processing"}
+	switch t.status {
+	case StatusFinished:
+		op.OperationStatus, out.SuccessCount = "Success", len(keys)
+	case StatusFailed:
+		op.OperationStatus, op.ErrorCode, op.ErrorMsg, out.FailedCount = "Failed", t.errCode, t.errMsg, len(keys)
+	case StatusDeleted:
+		op.OperationStatus = StatusDeleted
+	}
+	for _, k := range keys {
+		p := op
+		p.RelatedItemSet.RelatedItem = []RelatedItem{{Name: "OSSObject", Value: k}}
+		out.OperationProgressSet.OperationProgress = append(out.OperationProgressSet.OperationProgress, p)
+	}
+	return out, nil
+}
+
+// CancelTask cancels a Waiting or Processing task: its writer stops, its uploads are aborted,
+// it becomes Deleted and frees its concurrent slot. Any other state is
+// InvalidTaskId.IncorrectTaskStatus.
+func (s *Service) CancelTask(ctx context.Context, account, regionID, taskID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncLocked()
+	t, err := s.findTask(account, regionID, taskID)
+	if err != nil {
+		return err
+	}
+	if !t.inFlight() {
+		return spec.TaskStatusIncorrect.Err()
+	}
+	if t.run != nil {
+		t.run.halt()
+	}
+	t.abortUploads()
+	s.end(t, s.clock.Now(), StatusDeleted)
+	return nil
+}
+
+func (s *Service) findTask(account, regionID, taskID string) (*task, error) {
+	if _, err := s.companionRegion(regionID); err != nil {
+		return nil, err
+	}
+	if taskID == "" {
+		return nil, spec.MissingCommonParameter.Err("TaskId")
+	}
+	t := s.st.tasks[taskID]
+	if t == nil || t.sc != (scope{account, regionID}) {
+		return nil, spec.TaskNotFound.Err()
+	}
+	return t, nil
+}
+
+// paging parses PageNumber (≥ 1, default 1) and PageSize (1–100, default 10).
+func paging(number, size string) (int, int, error) {
+	n, sz := 1, 10
+	if number != "" {
+		v, err := strconv.Atoi(number)
+		if err != nil || v < 1 {
+			return 0, 0, spec.InvalidParameter.Err("PageNumber")
+		}
+		n = v
+	}
+	if size != "" {
+		v, err := strconv.Atoi(size)
+		if err != nil || v < 1 || v > 100 {
+			return 0, 0, spec.InvalidParameter.Err("PageSize")
+		}
+		sz = v
+	}
+	return n, sz, nil
+}
+
+// pageOf is page n (from 1) of list.
+func pageOf[T any](list []T, n, size int) []T {
+	from := (n - 1) * size
+	if from >= len(list) || from < 0 {
+		return nil
+	}
+	return list[from:min(from+size, len(list))]
+}
+
+// splitList splits a comma-separated list, tolerating a JSON-array string (["a","b"]) as an
+// old document shows, and drops empty items.
+func splitList(s string) []string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		s = s[1 : len(s)-1]
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.Trim(strings.TrimSpace(p), `"`); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// timeRange parses StartTime and EndTime (either may be absent).
+func timeRange(start, end string) (time.Time, time.Time, error) {
+	from, to := time.Time{}, time.Unix(1<<62, 0)
+	// A minute-precision bound covers its whole minute.
+	parse := func(name, v string, wholeMinute time.Duration) (time.Time, error) {
+		if t, err := time.Parse(TimeLayout, v); err == nil {
+			return t, nil
+		}
+		if t, err := time.Parse("2006-01-02T15:04Z", v); err == nil {
+			return t.Add(wholeMinute), nil
+		}
+		return time.Time{}, spec.InvalidParameter.Err(name)
+	}
+	var err error
+	if start != "" {
+		if from, err = parse("StartTime", start, 0); err != nil {
+			return from, to, err
+		}
+	}
+	if end != "" {
+		if to, err = parse("EndTime", end, time.Minute-time.Nanosecond); err != nil {
+			return from, to, err
+		}
+	}
+	return from, to, nil
+}
