@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -296,4 +297,78 @@ func qemuVirtualSize(t testing.TB, f Format, path string) int64 {
 		t.Fatalf("qemu-img info: %v in %s", err, out)
 	}
 	return v
+}
+
+// fuzzRoundTrip writes src in format f, reads it back from memory, and compares.
+func fuzzRoundTrip(t *testing.T, src Source, f Format, opt Options) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, src, f, opt); err != nil {
+		t.Fatalf("Write(%s): %v", f, err)
+	}
+	img, err := OpenFormat(bytes.NewReader(buf.Bytes()), int64(buf.Len()), f)
+	if err != nil {
+		t.Fatalf("OpenFormat(%s): %v", f, err)
+	}
+	requireSameContent(t, img, src)
+}
+
+// fuzzRead opens arbitrary bytes as format f and, if that works, reads the image's extents
+// (up to readCap bytes) and a few other places. It fails on a panic (by crashing), on an
+// image breaking the Source contract, or on more than maxAlloc bytes allocated.
+func fuzzRead(t *testing.T, b []byte, f Format) {
+	t.Helper()
+	const readCap, maxAlloc = 8 << 20, 96 << 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	img, err := OpenFormat(bytes.NewReader(b), int64(len(b)), f)
+	if err == nil {
+		requireExtentsValid(t, img)
+		_ = Inspect(img)
+		buf := make([]byte, 64<<10)
+		read := 0
+		for _, e := range img.Extents() {
+			for off := e.Offset; off < e.End() && read < readCap; off += int64(len(buf)) {
+				n, _ := img.ReadAt(buf, off)
+				if n > len(buf) {
+					t.Fatalf("ReadAt returned %d > %d", n, len(buf))
+				}
+				read += len(buf)
+			}
+		}
+		for _, off := range []int64{0, img.Size() / 2, img.Size() - 1, img.Size(), -1} {
+			_, _ = img.ReadAt(buf[:513], off)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > maxAlloc {
+		t.Fatalf("allocated %d bytes reading a %d-byte input", got, len(b))
+	}
+}
+
+// writeSeedCorpus writes one seed in the `go test fuzz v1` file format to
+// testdata/fuzz/<target>/<name>. Only TestWriteSeedCorpora calls it, when asked.
+func writeSeedCorpus(t *testing.T, target, name string, values ...any) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("go test fuzz v1\n")
+	for _, v := range values {
+		switch v := v.(type) {
+		case []byte:
+			fmt.Fprintf(&b, "[]byte(%q)\n", v)
+		case int64:
+			fmt.Fprintf(&b, "int64(%d)\n", v)
+		case bool:
+			fmt.Fprintf(&b, "bool(%v)\n", v)
+		default:
+			t.Fatalf("unsupported corpus value %T", v)
+		}
+	}
+	dir := filepath.Join("testdata", "fuzz", target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -131,4 +132,44 @@ func TestQCOW2_Hostile(t *testing.T) {
 			t.Fatal("read succeeded, want an error")
 		}
 	})
+}
+
+func FuzzRoundTripQCOW2(f *testing.F) {
+	f.Add([]byte{}, int64(1))
+	f.Add([]byte{0xff, 0xff, 0, 0, 0xff, 0xff}, int64(2))
+	f.Fuzz(func(t *testing.T, data []byte, seed int64) {
+		fuzzRoundTrip(t, fuzzSource(data, seed, 3*mib, SectorSize), QCOW2, Options{})
+	})
+}
+
+func FuzzReadQCOW2(f *testing.F) {
+	f.Add([]byte("QFI\xfb\x00\x00\x00\x03"))
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, b, QCOW2) })
+}
+
+// TestWriteSeedCorporaQCOW2 regenerates the committed seed corpora when EIC_UPDATE_CORPUS=1.
+func TestWriteSeedCorporaQCOW2(t *testing.T) {
+	if os.Getenv("EIC_UPDATE_CORPUS") == "" {
+		t.Skip("set EIC_UPDATE_CORPUS=1 to rewrite testdata/fuzz")
+	}
+	writeSeedCorpus(t, "FuzzRoundTripQCOW2", "empty", []byte{}, int64(1))
+	writeSeedCorpus(t, "FuzzRoundTripQCOW2", "dense", []byte{0x0b, 0xb8, 0, 0, 0, 0x10}, int64(2))
+	writeSeedCorpus(t, "FuzzRoundTripQCOW2", "boundaries", []byte{0x0b, 0xb8, 0x01, 0x0c, 0x00, 0x08, 0x03, 0x5b, 0x02, 0x00}, int64(3))
+	src := newMemDisk(64*kib, []Extent{{512, 700}, {40 * kib, 3 * kib}}, 4)
+	raw := writeRawFile(t, src)
+	for name, args := range map[string][]string{
+		"qemu-512-clusters": {"-o", "cluster_size=512"},
+		"qemu-compressed":   {"-c", "-o", "cluster_size=4096"},
+		"qemu-v2":           {"-o", "cluster_size=512,compat=0.10"},
+	} {
+		out := filepath.Join(t.TempDir(), "seed.qcow2")
+		if msg, rc := runQemu(t, append(append([]string{"convert", "-f", "raw", "-O", "qcow2"}, args...), raw, out)...); rc != 0 {
+			t.Fatal(msg)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSeedCorpus(t, "FuzzReadQCOW2", name, bytes.TrimRight(b, "\x00"))
+	}
 }

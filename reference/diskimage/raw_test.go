@@ -171,3 +171,45 @@ func gunzip(t *testing.T, b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+func FuzzRoundTripRaw(f *testing.F) {
+	f.Add([]byte{}, int64(1))
+	f.Add([]byte{0xff, 0xff, 0, 0, 0xff, 0xff}, int64(2))
+	f.Fuzz(func(t *testing.T, data []byte, seed int64) {
+		fuzzRoundTrip(t, fuzzSource(data, seed, 3*mib, 1), Raw, Options{Workers: 2})
+	})
+}
+
+func FuzzReadRaw(f *testing.F) {
+	f.Add([]byte{0x1f, 0x8b})
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzRead(t, b, Raw) })
+}
+
+// TestWriteSeedCorporaRaw regenerates the committed seed corpora when EIC_UPDATE_CORPUS=1.
+func TestWriteSeedCorporaRaw(t *testing.T) {
+	if os.Getenv("EIC_UPDATE_CORPUS") == "" {
+		t.Skip("set EIC_UPDATE_CORPUS=1 to rewrite testdata/fuzz")
+	}
+	writeSeedCorpus(t, "FuzzRoundTripRaw", "empty", []byte{}, int64(1))
+	writeSeedCorpus(t, "FuzzRoundTripRaw", "dense-unaligned", []byte{0x0b, 0xb9, 0, 0, 0, 0x10}, int64(2))
+	writeSeedCorpus(t, "FuzzRoundTripRaw", "scattered", []byte{0x0b, 0xb8, 0x01, 0x0c, 0x00, 0x08, 0x03, 0x5b, 0x02, 0x00}, int64(3))
+	var ours bytes.Buffer
+	if err := Write(&ours, newMemDisk(200*kib+3, []Extent{{100, 200}, {130 * kib, 10}}, 5), Raw, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	writeSeedCorpus(t, "FuzzReadRaw", "ours-sparse", ours.Bytes())
+	requireTar(t)
+	raw := writeRawFile(t, newMemDisk(8*kib, []Extent{{10, 20}}, 6))
+	for name, args := range map[string][]string{"gnu-pax-sparse": {"--sparse", "--format=pax"}, "gnu-ustar": {"--format=ustar"}} {
+		out := filepath.Join(t.TempDir(), "seed.tar.gz")
+		cmd := exec.Command("tar", append(append([]string{"-czf", out, "-C", filepath.Dir(raw)}, args...), filepath.Base(raw))...)
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, msg)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSeedCorpus(t, "FuzzReadRaw", name, b)
+	}
+}
