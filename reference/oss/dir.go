@@ -151,6 +151,9 @@ func (d *Dir) CreateBucket(ctx context.Context, b Bucket) error {
 	defer d.mu.Unlock()
 	dst := filepath.Join(d.root, b.Name)
 	if _, err := os.Lstat(dst); err == nil {
+		if _, err := d.readBucket(b.Name); errors.Is(err, ErrNoSuchBucket) {
+			return fmt.Errorf("oss: create bucket %s: %s exists and is not a bucket", b.Name, dst)
+		}
 		return fmt.Errorf("%w: %s", ErrBucketExists, b.Name)
 	}
 	if err := os.Rename(stage, dst); err != nil {

@@ -310,6 +310,9 @@ func TestDir_CrashLeftovers(t *testing.T) {
 	if want := hex.EncodeToString(sum[:]); objs[0].ETag != want {
 		t.Errorf("ETag after out-of-band replacement = %s, want %s recomputed (was %s)", objs[0].ETag, want, o.ETag)
 	}
+	if err := d2.CreateBucket(ctx, oss.Bucket{Name: "half-made"}); err == nil || errors.Is(err, oss.ErrBucketExists) {
+		t.Errorf("CreateBucket over a non-bucket directory = %v, want a plain error", err)
+	}
 	if got := read(t, d2, "b-crash", "k"); got != "replaced, metadata not yet" {
 		t.Errorf("content = %q", got)
 	}
