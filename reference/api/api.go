@@ -1,0 +1,452 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/exportimage/eic/internal/acs"
+	"github.com/exportimage/eic/spec"
+)
+
+// Limits on what one request may carry. Real ECS limits are undocumented; these are generous
+// for any legitimate call and keep a hostile one cheap.
+const (
+	MaxQueryBytes = 32 << 10
+	MaxBodyBytes  = 1 << 20
+	// TimeWindow is how far a request's timestamp may be from the server's wall clock
+	// (protocol.md A.4: 15 minutes).
+	TimeWindow = 15 * time.Minute
+	// nonceCapacity bounds the replay cache; past it the oldest nonces are forgotten first.
+	nonceCapacity = 1 << 18
+)
+
+// Account is whom a verified request acts for.
+type Account struct {
+	Name string // the account's name in the fixtures
+	Key  string // the AccessKeyId used
+}
+
+// Credential is one access key as the backend knows it.
+type Credential struct {
+	Secret   string
+	Account  string
+	Disabled bool
+}
+
+// Credentials is what authentication needs from the domain.
+type Credentials interface {
+	// Credential finds an access key (including temporary STS keys).
+	Credential(accessKeyID string) (Credential, bool)
+	// CheckToken validates an STS security token sent with accessKeyID; it returns a *spec.Error
+	// (InvalidSecurityToken.*) when the token is not acceptable.
+	CheckToken(token, accessKeyID string) error
+}
+
+// Call is one authenticated, decoded RPC call handed to an action.
+type Call struct {
+	Action  string
+	Account Account
+	Params  url.Values // every parameter, each with exactly one value
+	DryRun  bool
+}
+
+// Str returns a parameter and whether it was sent.
+func (c *Call) Str(name string) (string, bool) {
+	v, ok := c.Params[name]
+	if !ok {
+		return "", false
+	}
+	return v[0], true
+}
+
+// Action serves one RPC action. It returns the response fields (a struct or map that
+// encodes to a JSON object; RequestId is added by the handler) or an error, normally a
+// *spec.Error; any other error is rendered as InternalError and logged.
+type Action func(ctx context.Context, c *Call) (any, error)
+
+// Hooks let tests and the control API reach into a request's life.
+type Hooks struct {
+	// Throttle, if set and returning true, answers the request with Throttling.User.
+	Throttle func() bool
+	// Rewrite, if set, may change a success body (as a decoded JSON object) before it is
+	// rendered; mutants use it to break the wire shape on purpose.
+	Rewrite func(action string, body map[string]any)
+	// Status, if set, may change the HTTP status of an error before it is rendered.
+	Status func(code *spec.Code, status int) int
+	// AcceptBadSignature turns signature verification off (a mutant, never a real setting).
+	AcceptBadSignature bool
+}
+
+// Handler is the ECS RPC endpoint: it decodes, authenticates, dispatches by action, and
+// renders results and errors in JSON or XML. It is the only HTTP-aware layer of the reference.
+type Handler struct {
+	spec    *spec.Spec
+	creds   Credentials
+	actions map[string]Action
+	hooks   Hooks
+	nonces  *acs.NonceCache
+	now     func() time.Time
+	log     func(Entry)
+}
+
+// Entry is one line of the request log.
+type Entry struct {
+	Time      time.Time
+	RequestID string
+	Method    string
+	Action    string
+	Account   string
+	Status    int
+	Code      string // error code, "" on success
+	Duration  time.Duration
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithWallClock sets the clock the signature time window is checked against (default
+// time.Now). It is deliberately not the domain's virtual clock: clients sign with real time.
+func WithWallClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
+
+// WithLog receives one Entry per request.
+func WithLog(f func(Entry)) Option { return func(h *Handler) { h.log = f } }
+
+// WithHooks installs hooks (throttling faults, mutants).
+func WithHooks(k Hooks) Option { return func(h *Handler) { h.hooks = k } }
+
+// New returns a handler serving the given actions. Every action must exist in the spec.
+func New(creds Credentials, actions map[string]Action, opts ...Option) (*Handler, error) {
+	s, err := spec.Load()
+	if err != nil {
+		return nil, err
+	}
+	for name := range actions {
+		if _, err := s.Operation(name); err != nil {
+			return nil, fmt.Errorf("api: action %s: %w", name, err)
+		}
+	}
+	h := &Handler{spec: s, creds: creds, actions: actions, now: time.Now,
+		nonces: acs.NewNonceCache(2*TimeWindow, nonceCapacity)}
+	for _, o := range opts {
+		o(h)
+	}
+	return h, nil
+}
+
+// NewRequestID returns a unique request ID shaped like ECS's (UUID, upper case).
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
+}
+
+// exchange is the state of one request while it is served.
+type exchange struct {
+	w         http.ResponseWriter
+	r         *http.Request
+	requestID string
+	format    acs.Format
+	action    string
+	account   string
+	status    int
+	code      string
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	x := &exchange{w: w, r: r, requestID: NewRequestID(), format: acs.ResponseFormat("", r.Header.Get("Accept"))}
+	w.Header().Set("x-acs-request-id", x.requestID)
+	defer func() {
+		if p := recover(); p != nil {
+			// A panic is a reference bug; the client still gets a well-formed envelope.
+			h.fail(x, spec.InternalError.Err())
+			x.code = fmt.Sprintf("%s (panic: %v)", x.code, p)
+		}
+		if h.log != nil {
+			h.log(Entry{Time: start, RequestID: x.requestID, Method: r.Method, Action: x.action, Account: x.account,
+				Status: x.status, Code: x.code, Duration: h.now().Sub(start)})
+		}
+	}()
+	result, err := h.serve(x)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	h.succeed(x, result)
+}
+
+// serve runs the pipeline; the order of checks is the order of the statements.
+func (h *Handler) serve(x *exchange) (any, error) {
+	r := x.r
+	if r.URL.Path != "/" {
+		return nil, spec.ActionNotFound.Err()
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, spec.UnsupportedHTTPMethod.Err()
+	}
+	if len(r.URL.RawQuery) > MaxQueryBytes {
+		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-byte query", MaxQueryBytes))
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, spec.InvalidParameter.Err("body")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-byte body", MaxBodyBytes))
+	}
+	params, err := acs.RequestParams(r, body)
+	if err != nil {
+		return nil, spec.InvalidParameter.Err(malformedName(err))
+	}
+	if f := params.Get("Format"); f != "" {
+		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
+	}
+	for name, values := range params {
+		switch {
+		case !utf8.ValidString(name):
+			return nil, spec.InvalidParameter.Err(strings.ToValidUTF8(name, "\uFFFD"))
+		case len(values) > 1:
+			return nil, spec.InvalidParameter.Err(name)
+		case !utf8.ValidString(values[0]):
+			return nil, spec.InvalidParameter.Err(name)
+		}
+	}
+
+	auth, err := acs.Parse(r, body)
+	if err != nil {
+		return nil, authError(err)
+	}
+	cred, ok := h.creds.Credential(auth.AccessKeyID)
+	if !ok {
+		return nil, spec.AccessKeyNotFound.Err()
+	}
+	if cred.Disabled {
+		return nil, spec.AccessKeyInactive.Err()
+	}
+	if !h.hooks.AcceptBadSignature {
+		if err := auth.Check(cred.Secret); err != nil {
+			return nil, authError(&acs.AuthError{Code: acs.CodeSignatureDoesNotMatch, Detail: string(auth.Scheme)})
+		}
+	}
+	now := h.now()
+	if d := now.Sub(auth.Timestamp); d > TimeWindow || d < -TimeWindow {
+		return nil, spec.TimestampExpired.Err()
+	}
+	if auth.SecurityToken != "" {
+		if err := h.creds.CheckToken(auth.SecurityToken, auth.AccessKeyID); err != nil {
+			return nil, err
+		}
+	}
+	if h.nonces.Seen(auth.AccessKeyID+"\x00"+auth.Nonce, now) {
+		return nil, spec.SignatureNonceUsed.Err()
+	}
+	x.account = cred.Account
+
+	action, version := auth.Action, auth.Version
+	if auth.Scheme == acs.SchemeV3 {
+		// V3 carries them in headers; a V3 client may still send the parameters.
+		action, version = firstNonEmpty(action, params.Get("Action")), firstNonEmpty(version, params.Get("Version"))
+	}
+	switch {
+	case action == "":
+		return nil, spec.MissingCommonParameter.Err("Action")
+	case version == "":
+		return nil, spec.MissingCommonParameter.Err("Version")
+	case version != spec.Version:
+		return nil, spec.InvalidVersion.Err()
+	}
+	x.action = action
+	serveAction, ok := h.actions[action]
+	if !ok {
+		return nil, spec.ActionNotFound.Err()
+	}
+	if h.hooks.Throttle != nil && h.hooks.Throttle() {
+		return nil, spec.Throttling.Err()
+	}
+	dryRun, err := h.checkParams(action, params)
+	if err != nil {
+		return nil, err
+	}
+	return serveAction(r.Context(), &Call{Action: action, Account: Account{Name: cred.Account, Key: auth.AccessKeyID},
+		Params: params, DryRun: dryRun})
+}
+
+// commonParams are accepted by every action: the V1 common parameters (checked by the
+// signature layer) and parameters the SDKs add.
+var commonParams = map[string]bool{
+	"Action": true, "Version": true, "Format": true, "AccessKeyId": true, "Signature": true,
+	"SignatureMethod": true, "SignatureVersion": true, "SignatureNonce": true, "SignatureType": true,
+	"Timestamp": true, "SecurityToken": true, "BearerToken": true,
+}
+
+// checkParams refuses parameters the action does not define and values of the wrong type,
+// naming the parameter (InvalidParameter). Required parameters, enums and patterns are the
+// domain's to check, because the document gives them their own error codes.
+//
+// Real ECS: unknown parameters are probably ignored; the reference refuses them so that a
+// client's misspelt parameter (OssBucket) is caught rather than silently dropped.
+func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, err error) {
+	op, err := h.spec.Operation(action)
+	if err != nil {
+		return false, err
+	}
+	for name, values := range params {
+		if commonParams[name] {
+			continue
+		}
+		p := op.Operation.Parameters.GetByInAndName("query", indexedBase(name))
+		if p == nil || p.Schema == nil || p.Schema.Value == nil {
+			return false, spec.InvalidParameter.Err(name)
+		}
+		v := values[0]
+		switch {
+		case p.Schema.Value.Type.Is("boolean"):
+			if v != "true" && v != "false" {
+				return false, spec.InvalidParameter.Err(name)
+			}
+			if name == "DryRun" {
+				dryRun = v == "true"
+			}
+		case p.Schema.Value.Type.Is("integer"):
+			if !isInteger(v) {
+				return false, spec.InvalidParameter.Err(name)
+			}
+		}
+	}
+	return dryRun, nil
+}
+
+// indexedBase maps a flattened list parameter (ResourceIds.1, Tag.2.Key) to its base name.
+func indexedBase(name string) string {
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+func isInteger(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	if s[0] == '-' {
+		s = s[1:]
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// malformedName names what could not be decoded, for InvalidParameter's detail.
+func malformedName(err error) string {
+	var esc url.EscapeError
+	if errors.As(err, &esc) {
+		return "query escape %" + string(esc)
+	}
+	return "query"
+}
+
+// authError maps the protocol layer's failure to its row of the error table.
+func authError(err error) error {
+	var ae *acs.AuthError
+	if !errors.As(err, &ae) {
+		return spec.IncompleteSignature.Err()
+	}
+	switch ae.Code {
+	case acs.CodeMissingParameter:
+		return spec.MissingCommonParameter.Err(ae.Param)
+	case acs.CodeInvalidTimeStampFormat:
+		return spec.TimestampFormat.Err()
+	case acs.CodeSignatureDoesNotMatch:
+		if ae.Detail == string(acs.SchemeV1) {
+			return spec.SignatureDoesNotMatchV1.Err()
+		}
+		return spec.SignatureDoesNotMatch.Err()
+	default:
+		return spec.IncompleteSignature.Err()
+	}
+}
+
+func (h *Handler) succeed(x *exchange, result any) {
+	fields, err := toObject(result)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	fields["RequestId"] = x.requestID
+	if h.hooks.Rewrite != nil {
+		h.hooks.Rewrite(x.action, fields)
+	}
+	body, contentType, err := acs.RenderSuccess(x.format, x.action, fields)
+	if err != nil {
+		h.fail(x, err)
+		return
+	}
+	x.status = http.StatusOK
+	x.w.Header().Set("Content-Type", contentType)
+	x.w.WriteHeader(http.StatusOK)
+	_, _ = x.w.Write(body) // the client went away: nothing to do
+}
+
+func (h *Handler) fail(x *exchange, err error) {
+	var se *spec.Error
+	if !errors.As(err, &se) {
+		se = spec.InternalError.Err()
+	}
+	status := se.Status()
+	if h.hooks.Status != nil {
+		status = h.hooks.Status(se.Code, status)
+	}
+	x.status, x.code = status, se.Code.Code
+	body, contentType := acs.NewErrorEnvelope(x.requestID, hostID(x.r), se.Code.Code, se.Message).Render(x.format)
+	x.w.Header().Set("Content-Type", contentType)
+	x.w.WriteHeader(status)
+	_, _ = x.w.Write(body)
+}
+
+// hostID is the endpoint the client addressed, as ECS puts its own host in HostId.
+func hostID(r *http.Request) string {
+	if r.Host != "" && utf8.ValidString(r.Host) {
+		return r.Host
+	}
+	return "ecs.aliyuncs.com"
+}
+
+// toObject turns an action's result into a JSON object for rendering.
+func toObject(v any) (map[string]any, error) {
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("api: encode result: %w", err)
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // keep 64-bit IDs exact
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("api: result is not an object: %w", err)
+	}
+	return m, nil
+}
