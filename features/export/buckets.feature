@@ -1,0 +1,20 @@
+Feature: the OSS bucket
+  OSSBucket exists for the account and is in the same region as the image.
+
+  @core @EI-R14 @EI-E16
+  Scenario: a missing bucket is refused
+    Given an export request for image "custom" to bucket "missing"
+    When I export the image
+    Then the request is refused with error "EI-E16"
+
+  @core @EI-R14 @EI-E21
+  Scenario: a bucket in another region is refused
+    Given an export request for image "custom" to bucket "elsewhere"
+    When I export the image
+    Then the request is refused with error "EI-E21"
+
+  @core @EI-R14 @EI-P7 @EI-E16
+  Scenario: another account's bucket is not found
+    Given an export request for image "custom" to bucket "other-account"
+    When I export the image
+    Then the request is refused with error "EI-E16"

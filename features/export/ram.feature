@@ -1,0 +1,40 @@
+Feature: the RAM role
+  The export uses the role AliyunECSImageExportDefaultRole (any other name is invalid), which
+  trusts ecs.aliyuncs.com and may read and write OSS.
+
+  @core @EI-R11 @EI-R12 @EI-R13 @EI-E15
+  Scenario Outline: an account whose role cannot export is refused
+    Given I am account "<account>"
+    And an export request for image "custom-<account>" to bucket "home-<account>"
+    When I export the image
+    Then the request is refused with error "EI-E15"
+
+    @EI-R11
+    Examples: the role is missing
+      | account |
+      | norole  |
+
+    @EI-R12
+    Examples: the role trusts another service
+      | account  |
+      | badtrust |
+
+    @EI-R13
+    Examples: the role lacks an OSS permission
+      | account |
+      | noperm  |
+
+  @core @EI-R11 @EI-E15
+  Scenario: any other RoleName is invalid
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "RoleName" is "MyExportRole"
+    When I export the image
+    Then the request is refused with error "EI-E15"
+
+  @core @EI-R11 @ACS-E14
+  Scenario: RoleName AliyunECSImageExportDefaultRole is accepted
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "RoleName" is "AliyunECSImageExportDefaultRole"
+    And the parameter "DryRun" is "true"
+    When I export the image
+    Then the request passes validation

@@ -1,0 +1,96 @@
+package steps
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/exportimage/eic/spec"
+)
+
+// Config is what every scenario of one run shares; read-only once the run starts.
+type Config struct {
+	// Endpoint is the ECS endpoint under test, "scheme://host[:port]".
+	Endpoint string
+	// Signature is the default signature version, "v3" (default) or "v1".
+	Signature string
+	// Region fills regions.home and image regions the fixtures file leaves empty.
+	Region string
+	// Fixtures maps logical names to resources; nil means none (most scenarios skip).
+	Fixtures *Fixtures
+	// Control is the reference control API, nil for an endpoint without one. With it every
+	// scenario starts with POST /_reference/reset and the client clock follows the server's.
+	Control *Control
+	// HTTPClient sends the ECS requests; nil means a client with a 60 s timeout.
+	HTTPClient *http.Client
+	// OSSEndpoint overrides the OSS endpoint the SDK derives from the bucket's region.
+	OSSEndpoint string
+	// PollInterval and PollTimeout govern real-time task polling (endpoints without a virtual
+	// clock); defaults 10 s and 2 h. PollStep is the clock advance between polls against the
+	// reference; default 30 s.
+	PollInterval, PollTimeout, PollStep time.Duration
+
+	results   *Results
+	locations map[string]string
+	once      sync.Once
+}
+
+var defaultClient = &http.Client{Timeout: 60 * time.Second}
+
+func (c *Config) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return defaultClient
+}
+
+func (c *Config) spec() *spec.Spec { return spec.MustLoad() }
+
+func (c *Config) pollInterval() time.Duration {
+	if c.PollInterval > 0 {
+		return c.PollInterval
+	}
+	return 10 * time.Second
+}
+
+func (c *Config) pollTimeout() time.Duration {
+	if c.PollTimeout > 0 {
+		return c.PollTimeout
+	}
+	return 2 * time.Hour
+}
+
+func (c *Config) pollStep() time.Duration {
+	if c.PollStep > 0 {
+		return c.PollStep
+	}
+	return 30 * time.Second
+}
+
+// fixtures returns the fixtures with the region defaults applied.
+func (c *Config) prepare() {
+	c.once.Do(func() {
+		if c.Fixtures == nil {
+			c.Fixtures = &Fixtures{}
+		}
+		if c.Region == "" {
+			return
+		}
+		f := *c.Fixtures
+		f.Regions = map[string]string{}
+		for k, v := range c.Fixtures.Regions {
+			f.Regions[k] = v
+		}
+		if f.Regions["home"] == "" {
+			f.Regions["home"] = c.Region
+		}
+		f.Images = map[string]Image{}
+		for k, v := range c.Fixtures.Images {
+			if v.Region == "" {
+				v.Region = c.Region
+			}
+			f.Images[k] = v
+		}
+		c.Fixtures = &f
+	})
+}

@@ -1,0 +1,51 @@
+package steps
+
+import "testing"
+
+func TestBuildReport_VerdictAndCoverage(t *testing.T) {
+	results := []ScenarioResult{
+		{Name: "a", Tags: []string{"@core", "@EI-R2", "@EI-E05"}, Status: "passed"},
+		{Name: "b", Tags: []string{"@core", "@EI-R1", "@EI-E01"}, Status: "skipped", Reason: "fixture missing"},
+		{Name: "c", Tags: []string{"@assumption", "@EI-E25"}, Status: "failed", Error: "boom"},
+	}
+	rep := BuildReport(results, false)
+	if rep.Verdict != "pass" || rep.ExitCode() != 0 {
+		t.Errorf("verdict = %q, want pass (an @assumption failure is reported apart)", rep.Verdict)
+	}
+	if rep.Summary.AssumptionFailed != 1 || rep.Summary.Skipped != 1 || rep.Summary.Passed != 1 {
+		t.Errorf("summary = %+v", rep.Summary)
+	}
+	status := map[string]IDResult{}
+	for _, id := range rep.IDs {
+		status[id.ID] = id
+	}
+	for id, want := range map[string]string{"EI-R2": "passed", "EI-E05": "passed", "EI-R1": "skipped", "EI-E25": "assumption-failed", "EI-R3": "not-run"} {
+		if got := status[id].Status; got != want {
+			t.Errorf("%s status = %q, want %q", id, got, want)
+		}
+	}
+	if r := status["EI-R1"].Reasons; len(r) != 1 || r[0] != "fixture missing" {
+		t.Errorf("EI-R1 reasons = %q", r)
+	}
+	if rep.Coverage.Rules.Passed != 1 || rep.Coverage.Errors.Passed != 1 || rep.Coverage.Rules.Documented != 28 {
+		t.Errorf("coverage = %+v", rep.Coverage)
+	}
+	if strict := BuildReport(results, true); strict.Verdict != "fail" || strict.ExitCode() != 1 {
+		t.Errorf("strict verdict = %q, want fail", strict.Verdict)
+	}
+	results = append(results, ScenarioResult{Name: "d", Tags: []string{"@core", "@EI-R2"}, Status: "failed"})
+	if rep := BuildReport(results, false); rep.Verdict != "fail" || status["EI-R2"].Status != "passed" {
+		t.Errorf("verdict with a @core failure = %q, want fail", rep.Verdict)
+	} else if got := idStatus(rep, "EI-R2"); got != "failed" {
+		t.Errorf("EI-R2 with one failing scenario = %q, want failed", got)
+	}
+}
+
+func idStatus(rep Report, id string) string {
+	for _, r := range rep.IDs {
+		if r.ID == id {
+			return r.Status
+		}
+	}
+	return ""
+}

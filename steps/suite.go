@@ -1,0 +1,192 @@
+package steps
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+	messages "github.com/cucumber/messages/go/v34"
+
+	"github.com/exportimage/eic/features"
+)
+
+// RunOptions configures one run of the suite.
+type RunOptions struct {
+	Config *Config
+	// Tags is a godog tag expression, e.g. "@core && ~@costly"; "" runs every scenario.
+	Tags string
+	// Format is godog's formatter list, e.g. "progress" or "pretty,junit:out.xml".
+	Format string
+	// Output receives the formatters' output (those without a file); nil means os.Stdout.
+	Output io.Writer
+	// Strict makes @assumption failures count against the verdict.
+	Strict bool
+	// TestingT runs every scenario as a subtest of t (go test).
+	TestingT *testing.T
+	// FS and Paths select the features; default the embedded features.FS, every folder.
+	FS    fs.FS
+	Paths []string
+	// Randomize is godog's scenario-order seed (0 keeps file order).
+	Randomize int64
+}
+
+// ErrCannotStart wraps failures that stop the run before any scenario (bad options).
+var ErrCannotStart = fmt.Errorf("the suite could not start")
+
+// Run runs the suite and returns its report. The error is non-nil only when the run could
+// not start (an unknown formatter, an unparsable feature); scenario failures are in the
+// report.
+func Run(opts RunOptions) (Report, error) {
+	cfg := opts.Config
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	cfg.results = &Results{}
+	fsys := opts.FS
+	if fsys == nil {
+		fsys = features.FS
+	}
+	paths := opts.Paths
+	if len(paths) == 0 {
+		paths = []string{"export", "tasks", "protocol"}
+	}
+	format := opts.Format
+	if format == "" {
+		format = "progress"
+	}
+	out := opts.Output
+	if out == nil {
+		out = os.Stdout
+	}
+	gopts := &godog.Options{
+		Format:    format,
+		Tags:      opts.Tags,
+		Paths:     paths,
+		FS:        fsys,
+		Output:    out,
+		Strict:    true,
+		NoColors:  true,
+		TestingT:  opts.TestingT,
+		Randomize: opts.Randomize,
+	}
+	suite := godog.TestSuite{
+		Name:                "eic",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) { Register(sc, cfg) },
+		Options:             gopts,
+	}
+	pickles, err := retrieve(suite)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	cfg.locations = map[string]string{}
+	for _, p := range pickles {
+		cfg.locations[p.key] = p.where
+	}
+	started := time.Now()
+	status := suite.Run()
+	if status == 2 {
+		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
+	}
+	rep := BuildReport(cfg.results.Scenarios(), opts.Strict)
+	rep.Endpoint = cfg.Endpoint
+	rep.Reference = cfg.Control != nil
+	rep.Tags = opts.Tags
+	rep.Signature = cfg.Signature
+	if rep.Signature == "" {
+		rep.Signature = "v3"
+	}
+	rep.Started = started.UTC()
+	rep.Duration = time.Since(started).Round(time.Millisecond).String()
+	return rep, nil
+}
+
+// pickleInfo is a scenario as parsed, before any run.
+type pickleInfo struct {
+	key, where string // where: file:line of the scenario or outline row
+	tags       []string
+}
+
+// features parses the features the options select.
+func (o RunOptions) features() ([]pickleInfo, error) {
+	fsys, paths := o.FS, o.Paths
+	if fsys == nil {
+		fsys = features.FS
+	}
+	if len(paths) == 0 {
+		paths = []string{"export", "tasks", "protocol"}
+	}
+	return retrieve(godog.TestSuite{Options: &godog.Options{Tags: o.Tags, Paths: paths, FS: fsys}})
+}
+
+// retrieve parses the suite's features the way its Run will (same parser, same ID sequence),
+// so the pickle keys computed here match the pickles Run executes.
+func retrieve(suite godog.TestSuite) ([]pickleInfo, error) {
+	feats, err := suite.RetrieveFeatures()
+	if err != nil {
+		return nil, err
+	}
+	var out []pickleInfo
+	for _, f := range feats {
+		lines := astLines(f.GherkinDocument)
+		for _, p := range f.Pickles {
+			info := pickleInfo{key: pickleKey(p), where: p.Uri}
+			if n := len(p.AstNodeIds); n > 0 {
+				if l, ok := lines[p.AstNodeIds[n-1]]; ok {
+					info.where = p.Uri + ":" + strconv.FormatInt(l, 10)
+				}
+			}
+			for _, t := range p.Tags {
+				info.tags = append(info.tags, t.Name)
+			}
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+func pickleKey(p *messages.Pickle) string {
+	return p.Uri + "\x00" + p.Name + "\x00" + strings.Join(p.AstNodeIds, ",")
+}
+
+func (c *Config) locationOf(p *messages.Pickle) string {
+	if l, ok := c.locations[pickleKey(p)]; ok {
+		return l
+	}
+	return p.Uri
+}
+
+// astLines maps the IDs of scenarios and example rows to their line numbers.
+func astLines(doc *messages.GherkinDocument) map[string]int64 {
+	out := map[string]int64{}
+	if doc == nil || doc.Feature == nil {
+		return out
+	}
+	var scenario func(sc *messages.Scenario)
+	scenario = func(sc *messages.Scenario) {
+		out[sc.Id] = sc.Location.Line
+		for _, ex := range sc.Examples {
+			for _, row := range ex.TableBody {
+				out[row.Id] = row.Location.Line
+			}
+		}
+	}
+	for _, ch := range doc.Feature.Children {
+		if ch.Scenario != nil {
+			scenario(ch.Scenario)
+		}
+		if ch.Rule != nil {
+			for _, rc := range ch.Rule.Children {
+				if rc.Scenario != nil {
+					scenario(rc.Scenario)
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,388 @@
+package steps
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
+	"github.com/cucumber/godog"
+
+	"github.com/exportimage/eic/internal/acs"
+	"github.com/exportimage/eic/reference/diskimage"
+)
+
+var terminal = map[string]bool{"Finished": true, "Failed": true, "Deleted": true}
+
+// taskAttr calls DescribeTaskAttribute for the scenario's task and returns the 200 body.
+func (w *world) taskAttr() (*acs.Body, error) {
+	if err := w.describeTask(); err != nil {
+		return nil, err
+	}
+	b, err := w.success()
+	if err != nil {
+		return nil, err
+	}
+	if got := str(b.Fields["TaskId"]); got != w.task.id {
+		return nil, w.failf("TaskId = %q, want %q", got, w.task.id)
+	}
+	return b, nil
+}
+
+func progress(b *acs.Body) int {
+	p, _ := strconv.Atoi(strings.TrimSuffix(str(b.Fields["TaskProcess"]), "%"))
+	return p
+}
+
+func (w *world) taskIs(status string) error {
+	b, err := w.taskAttr()
+	if err != nil {
+		return err
+	}
+	if got := str(b.Fields["TaskStatus"]); got != status {
+		return w.failf("task status = %q, want %q", got, status)
+	}
+	return nil
+}
+
+// waitFor polls the task until it reaches status. Against the reference the virtual clock is
+// advanced between polls (no sleeping); elsewhere it polls in real time until the deadline.
+// Progress must never go down and a terminal state other than the one awaited fails at once.
+func (w *world) waitFor(status string) error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	ctx := w.ctx()
+	deadline := time.Now().Add(w.cfg.pollTimeout())
+	last := -1
+	for i := 0; ; i++ {
+		b, err := w.taskAttr()
+		if err != nil {
+			return err
+		}
+		got := str(b.Fields["TaskStatus"])
+		p := progress(b)
+		if p < last {
+			return w.failf("task progress = %d%%, want at least %d%% (progress never goes down)", p, last)
+		}
+		last = p
+		if got == status {
+			if status == "Finished" && str(b.Fields["TaskProcess"]) != "100%" {
+				return w.failf("TaskProcess of a Finished task = %q, want \"100%%\"", str(b.Fields["TaskProcess"]))
+			}
+			return nil
+		}
+		if terminal[got] {
+			return w.failf("task status = %q, want %q", got, status)
+		}
+		if w.cfg.Control != nil {
+			if i > 2000 {
+				return w.failf("task status = %q after %d clock advances, want %q", got, i, status)
+			}
+			if _, err := w.cfg.Control.Advance(ctx, w.cfg.pollStep()); err != nil {
+				return w.fail(err)
+			}
+			if err := w.syncClock(); err != nil {
+				return w.fail(err)
+			}
+			continue
+		}
+		if time.Now().After(deadline) {
+			return w.failf("task status = %q at the deadline (%s), want %q", got, w.cfg.pollTimeout(), status)
+		}
+		t := time.NewTimer(w.cfg.pollInterval())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return w.fail(ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (w *world) taskEnded() error {
+	b, err := w.taskAttr()
+	if err != nil {
+		return err
+	}
+	if got := str(b.Fields["TaskStatus"]); !terminal[got] {
+		return w.failf("task status = %q, want an ended state (Finished, Failed or Deleted)", got)
+	}
+	return nil
+}
+
+func (w *world) listedAs(status string) error {
+	if err := w.listTasks(); err != nil {
+		return err
+	}
+	b, err := w.success()
+	if err != nil {
+		return err
+	}
+	set, ok := b.Fields["TaskSet"].(map[string]any)
+	if !ok {
+		if b.Fields["TaskSet"] == nil && b.Format == acs.XML {
+			set = map[string]any{}
+		} else {
+			return w.failf("TaskSet is a %T, want an object {\"Task\": [...]} (the SDK rejects an array)", b.Fields["TaskSet"])
+		}
+	}
+	for _, t := range acs.AsList(set["Task"]) {
+		m, _ := t.(map[string]any)
+		if str(m["TaskId"]) != w.task.id {
+			continue
+		}
+		if got := str(m["TaskStatus"]); got != status {
+			return w.failf("listed task status = %q, want %q", got, status)
+		}
+		if got := str(m["TaskAction"]); got != "ExportImage" {
+			return w.failf("listed TaskAction = %q, want \"ExportImage\"", got)
+		}
+		return nil
+	}
+	return w.failf("DescribeTasks does not list task %q", w.task.id)
+}
+
+func (w *world) failedWithCode() error {
+	b, err := w.taskAttr()
+	if err != nil {
+		return err
+	}
+	if got := str(b.Fields["TaskStatus"]); got != "Failed" {
+		return w.failf("task status = %q, want \"Failed\"", got)
+	}
+	for _, op := range operations(b) {
+		if str(op["ErrorCode"]) != "" {
+			return nil
+		}
+	}
+	return w.failf("no OperationProgress of the failed task carries an ErrorCode")
+}
+
+func operations(b *acs.Body) []map[string]any {
+	set, _ := b.Fields["OperationProgressSet"].(map[string]any)
+	var out []map[string]any
+	for _, op := range acs.AsList(set["OperationProgress"]) {
+		if m, ok := op.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// taskObjects returns the OSSObject related items of the task.
+func (w *world) taskObjects() ([]string, error) {
+	b, err := w.taskAttr()
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, op := range operations(b) {
+		items, _ := op["RelatedItemSet"].(map[string]any)
+		for _, it := range acs.AsList(items["RelatedItem"]) {
+			m, _ := it.(map[string]any)
+			if str(m["Name"]) == "OSSObject" {
+				keys = append(keys, str(m["Value"]))
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
+func (w *world) reportsObjects(table *godog.Table) error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	var want []string
+	for _, row := range table.Rows {
+		v, err := w.cfg.Fixtures.expand(row.Cells[0].Value, w.vars())
+		if err != nil {
+			return w.check(err)
+		}
+		want = append(want, v)
+	}
+	sort.Strings(want)
+	got, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		return w.failf("task objects = %q, want %q", got, want)
+	}
+	return nil
+}
+
+// bucketHolds checks every object the task names exists in its bucket.
+func (w *world) bucketHolds() error {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	for _, k := range keys {
+		r, size, done, err := w.openObject(w.task.bucket, k)
+		if err != nil {
+			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
+		}
+		_ = r
+		done()
+		if size == 0 {
+			return w.failf("object %q size = 0, want > 0", k)
+		}
+	}
+	return nil
+}
+
+// objectsValid reads every exported object back: the header magic names the requested format,
+// and the disk it holds, converted back to raw, has the source disk's virtual size and SHA-256.
+func (w *world) objectsValid(format string) error {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	sums, sizes, reason := w.sourceDisks()
+	for _, k := range keys {
+		r, size, done, err := w.openObject(w.task.bucket, k)
+		if err != nil {
+			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
+		}
+		err = w.checkObject(k, r, size, format, sums, sizes)
+		done()
+		if err != nil {
+			return err
+		}
+	}
+	if reason != "" {
+		return w.skipf("formats checked; round trip not checked: %s", reason)
+	}
+	return nil
+}
+
+func (w *world) checkObject(key string, r io.ReaderAt, size int64, format string, sums map[string]string, sizes map[string]int64) error {
+	got, err := diskimage.Detect(r, size)
+	if err != nil {
+		return w.failf("object %q: detect format: %v", key, err)
+	}
+	if string(got) != format {
+		return w.failf("object %q format = %q, want %q", key, got, format)
+	}
+	img, err := diskimage.Open(r, size)
+	if err != nil {
+		return w.failf("object %q: open as %s: %v", key, format, err)
+	}
+	dev := deviceOf(key, w.task.image)
+	if sums == nil {
+		return nil
+	}
+	want, ok := sums[dev]
+	if !ok {
+		return w.failf("object %q names disk %q, which the source image does not have", key, dev)
+	}
+	if s, ok := sizes[dev]; ok && s > 0 && img.Size() != s {
+		return w.failf("object %q virtual size = %d, want %d", key, img.Size(), s)
+	}
+	sum, err := diskimage.Checksum(img)
+	if err != nil {
+		return w.failf("object %q: read back: %v", key, err)
+	}
+	if sum != want {
+		return w.failf("object %q sha256 = %s, want %s (source disk %s)", key, sum, want, dev)
+	}
+	return nil
+}
+
+// deviceOf extracts the disk of an object key: "system" from …_<image>_system.<ext>, "xvdb"
+// from …_<image>_data_xvdb.<ext>.
+func deviceOf(key, image string) string {
+	rest := key
+	if i := strings.LastIndex(key, image+"_"); i >= 0 {
+		rest = key[i+len(image)+1:]
+	}
+	if j := strings.IndexByte(rest, '.'); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.TrimPrefix(rest, "data_")
+}
+
+// sourceDisks gives the source checksums: from the control API, else from the fixtures file;
+// else a reason why the round trip cannot be checked.
+func (w *world) sourceDisks() (map[string]string, map[string]int64, string) {
+	if w.cfg.Control != nil {
+		disks, err := w.cfg.Control.Disks(w.ctx(), w.task.image)
+		if err == nil {
+			sums, sizes := map[string]string{}, map[string]int64{}
+			for _, d := range disks {
+				sums[d.Device], sizes[d.Device] = d.SHA256, d.Size
+			}
+			return sums, sizes, ""
+		}
+		return nil, nil, fmt.Sprintf("control API: %v", err)
+	}
+	for _, img := range w.cfg.Fixtures.Images {
+		if img.ID == w.task.image && len(img.Disks) > 0 {
+			return img.Disks, nil, ""
+		}
+	}
+	return nil, nil, fmt.Sprintf("the fixtures file gives no source-disk checksums for image %q", w.task.image)
+}
+
+// openObject reads an object: through the control API against the reference, else with the
+// OSS SDK into a temporary file (exports can be large). done releases it.
+func (w *world) openObject(bucket, key string) (io.ReaderAt, int64, func(), error) {
+	ctx := w.ctx()
+	if w.cfg.Control != nil {
+		data, err := w.cfg.Control.Object(ctx, bucket, key)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		return bytes.NewReader(data), int64(len(data)), func() {}, nil
+	}
+	region := w.task.region
+	if b := w.bucketRegion(bucket); b != "" {
+		region = b
+	}
+	cfg := oss.LoadDefaultConfig().
+		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(w.account.AccessKeyID, w.account.AccessKeySecret, w.account.SecurityToken)).
+		WithRegion(region)
+	if w.cfg.OSSEndpoint != "" {
+		cfg = cfg.WithEndpoint(w.cfg.OSSEndpoint)
+	}
+	client := oss.NewClient(cfg)
+	res, err := client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	defer res.Body.Close()
+	f, err := os.CreateTemp("", "eic-object-*")
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	done := func() { f.Close(); os.Remove(f.Name()) }
+	n, err := io.Copy(f, res.Body)
+	if err != nil {
+		done()
+		return nil, 0, nil, err
+	}
+	return f, n, done, nil
+}
+
+func (w *world) bucketRegion(name string) string {
+	for _, b := range w.cfg.Fixtures.Buckets {
+		if b.Name == name {
+			return b.Region
+		}
+	}
+	return ""
+}
