@@ -80,7 +80,7 @@ func New(opts ...Option) *Service {
 		o(&cfg)
 	}
 	if cfg.store == nil {
-		cfg.store = oss.NewMemory()
+		cfg.store = oss.NewMemory(oss.WithClock(cfg.clock.Now))
 	}
 	if cfg.fx == nil {
 		cfg.fx = DefaultFixtures()
@@ -301,3 +301,16 @@ func (w *world) build(f *Fixtures) {
 		}
 	}
 }
+
+// ListObjects lists the committed objects of a bucket (any account's), sorted by key.
+func (s *Service) ListObjects(ctx context.Context, bucket string) ([]oss.Object, error) {
+	return s.store.List(ctx, bucket, "")
+}
+
+// ReadObject opens a committed object; the caller closes it.
+func (s *Service) ReadObject(ctx context.Context, bucket, key string) (oss.Reader, error) {
+	return s.store.Open(ctx, bucket, key)
+}
+
+// Store is the object store exports write into.
+func (s *Service) Store() oss.Store { return s.store }
