@@ -235,7 +235,7 @@ type manualClock struct {
 	now time.Time
 }
 
-func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *manualClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *manualClock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 // TestService_backgroundProgress: under a non-virtual clock the ticker finishes tasks with no
