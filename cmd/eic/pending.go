@@ -20,7 +20,6 @@ func notYet(name string) func([]string, io.Writer, io.Writer) int {
 
 var (
 	runRun   = notYet("run")
-	runServe = notYet("serve")
 	runFuzz  = notYet("fuzz")
 	runImage = notYet("image")
 )

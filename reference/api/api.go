@@ -83,6 +83,9 @@ type Hooks struct {
 	Rewrite func(action string, body map[string]any)
 	// Status, if set, may change the HTTP status of an error before it is rendered.
 	Status func(code *spec.Code, status int) int
+	// Params, if set, may rewrite a call's parameters after the protocol checks and before
+	// the action runs; mutants use it to skip a documented check on purpose.
+	Params func(action string, params url.Values)
 	// AcceptBadSignature turns signature verification off (a mutant, never a real setting).
 	AcceptBadSignature bool
 }
@@ -278,6 +281,9 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	dryRun, err := h.checkParams(action, params)
 	if err != nil {
 		return nil, err
+	}
+	if h.hooks.Params != nil {
+		h.hooks.Params(action, params)
 	}
 	return serveAction(r.Context(), &Call{Action: action, Account: Account{Name: cred.Account, Key: auth.AccessKeyID},
 		Params: params, DryRun: dryRun})

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/reference/oss"
+)
+
+// repeated collects a flag given several times.
+type repeated []string
+
+func (r *repeated) String() string     { return strings.Join(*r, ",") }
+func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("serve", "[flags]", stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "`host:port` to serve the ECS API on (http://HOST:PORT/)")
+	fixtures := fs.String("fixtures", "", "YAML fixtures `file` replacing the built-in set (docs/reference.md)")
+	store := fs.String("store", "mem", "object store: mem, or a `directory` to keep exported images on disk")
+	clock := fs.String("clock", "real", "task clock: real, or virtual (tasks move only when /_reference/clock/advance is called)")
+	token := fs.String("control-token", "", "bearer `token` of the control API (default: random, printed)")
+	speed := fs.Int64("export-speed", 0, "export pace in `bytes` of disk data per second (default 64 MiB/s)")
+	credFile := fs.String("credentials", "", "`file` of extra access keys, one ID:SECRET per line; each key gets its own account")
+	quiet := fs.Bool("quiet", false, "do not log one line per request")
+	var keys repeated
+	fs.Var(&keys, "access-key", "extra access key `ID:SECRET` (repeatable); each key gets its own account")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eic serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *credFile != "" {
+		more, err := readKeyFile(*credFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic serve: %v\n", err)
+			return 2
+		}
+		keys = append(keys, more...)
+	}
+
+	opts := []reference.Option{reference.WithSeed(time.Now().UnixNano())}
+	if *fixtures != "" {
+		data, err := os.ReadFile(*fixtures)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic serve: %v\n", err)
+			return 2
+		}
+		opts = append(opts, reference.WithFixtures(data))
+	}
+	switch *store {
+	case "mem", "":
+	default:
+		st, err := oss.NewDir(*store)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic serve: store: %v\n", err)
+			return 2
+		}
+		opts = append(opts, reference.WithStore(st))
+	}
+	switch *clock {
+	case "real":
+	case "virtual":
+		opts = append(opts, reference.WithVirtualClock(time.Now().UTC().Truncate(time.Second)))
+	default:
+		fmt.Fprintf(stderr, "eic serve: --clock must be real or virtual, not %q\n", *clock)
+		return 2
+	}
+	if *token != "" {
+		opts = append(opts, reference.WithControlToken(*token))
+	}
+	if *speed < 0 {
+		fmt.Fprintln(stderr, "eic serve: --export-speed must be positive")
+		return 2
+	} else if *speed > 0 {
+		opts = append(opts, reference.WithExportSpeed(*speed))
+	}
+	if len(keys) > 0 {
+		doc, err := keyAccounts(keys)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic serve: %v\n", err)
+			return 2
+		}
+		opts = append(opts, reference.WithExtraFixtures(doc))
+	}
+	if !*quiet {
+		opts = append(opts, reference.WithLog(stderr))
+	}
+	srv, err := reference.New(opts...)
+	if err != nil {
+		fmt.Fprintf(stderr, "eic serve: %v\n", err)
+		return 2
+	}
+	l, err := net.Listen("tcp", *listen)
+	if err != nil {
+		srv.Close()
+		fmt.Fprintf(stderr, "eic serve: %v\n", err)
+		return 2
+	}
+	printBanner(stdout, srv, "http://"+l.Addr().String(), *clock)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	interrupted, err := srv.Serve(ctx, l)
+	if len(interrupted) > 0 {
+		fmt.Fprintf(stdout, "stopped with %d export task(s) still in flight: %s\n", len(interrupted), strings.Join(interrupted, ", "))
+	} else {
+		fmt.Fprintln(stdout, "stopped; no task was in flight")
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "eic serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func printBanner(w io.Writer, srv *reference.Server, endpoint, clock string) {
+	fmt.Fprintf(w, "eic reference server for ECS ExportImage (2014-05-26)\n")
+	fmt.Fprintf(w, "  endpoint:       %s/\n", endpoint)
+	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
+	fmt.Fprintf(w, "  clock:          %s\n", clock)
+	fmt.Fprintf(w, "  access keys:\n")
+	for _, a := range srv.Accounts() {
+		for _, k := range a.Keys {
+			state := ""
+			if k.Disabled {
+				state = "  (disabled)"
+			}
+			fmt.Fprintf(w, "    %-12s %s / %s%s\n", a.Name, k.ID, k.Secret, state)
+		}
+	}
+	fmt.Fprintf(w, "  SDK:            Config{Endpoint: %q, Protocol: \"http\", AccessKeyId: …, AccessKeySecret: …}\n", strings.TrimPrefix(endpoint, "http://"))
+}
+
+// readKeyFile reads ID:SECRET lines; blank lines and lines starting with # are skipped.
+func readKeyFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.Contains(line, ":") {
+			return nil, fmt.Errorf("%s:%d: want ID:SECRET", path, n)
+		}
+		out = append(out, line)
+	}
+	return out, sc.Err()
+}
+
+// keyAccounts builds a fixtures extension giving each extra key an account of its own that
+// can export at once: the export role, a bucket per exporting region, and two custom images.
+func keyAccounts(keys []string) ([]byte, error) {
+	type kv = map[string]any
+	var accounts []kv
+	for i, k := range keys {
+		id, secret, ok := strings.Cut(k, ":")
+		if !ok || id == "" || secret == "" {
+			return nil, fmt.Errorf("--access-key %q: want ID:SECRET", k)
+		}
+		n := i + 1
+		name := fmt.Sprintf("key%d", n)
+		accounts = append(accounts, kv{
+			"name": name,
+			"id":   fmt.Sprintf("2%015d", n),
+			"keys": []kv{{"id": id, "secret": secret}},
+			"roles": []kv{{"name": "AliyunECSImageExportDefaultRole", "trust": "ecs.aliyuncs.com",
+				"policies": []string{"AliyunECSImageExportRolePolicy"}}},
+			"buckets": []kv{
+				{"name": "eic-" + name, "region": "cn-hangzhou"},
+				{"name": "eic-" + name + "-sg", "region": "ap-southeast-1"},
+			},
+			"images": []kv{
+				{"id": "m-" + name + "-custom", "region": "cn-hangzhou", "name": name + "-custom",
+					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 1000 + n}},
+				{"id": "m-" + name + "-sg-custom", "region": "ap-southeast-1", "name": name + "-sg-custom",
+					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 2000 + n}},
+			},
+		})
+	}
+	return yaml.Marshal(kv{"accounts": accounts})
+}
