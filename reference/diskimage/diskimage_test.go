@@ -31,7 +31,7 @@ func TestChecksum(t *testing.T) {
 
 // TestChecksum_SameAcrossFormats: every image of a disk has the disk's checksum.
 func TestChecksum_SameAcrossFormats(t *testing.T) {
-	src := testSources()[3].src // scattered-64MiB
+	src := testSources()[3].src // scattered-24MiB
 	want, err := Checksum(src)
 	if err != nil {
 		t.Fatal(err)

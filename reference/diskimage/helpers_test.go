@@ -39,7 +39,7 @@ func testSources() []testSource {
 		{"zero-size", NewSynthetic(0, nil, 1)},
 		{"empty-1MiB", NewSynthetic(mib, nil, 1)},
 		{"dense-3MiB+512", NewSynthetic(3*mib+512, []Extent{{0, 3*mib + 512}}, 2)},
-		{"scattered-64MiB", NewSynthetic(64*mib, []Extent{{0, 4 * kib}, {7*mib + 3, 100 * kib}, {20 * mib, 3 * mib}, {63 * mib, mib}}, 3)},
+		{"scattered-24MiB", NewSynthetic(24*mib, []Extent{{0, 4 * kib}, {7*mib + 3, 100 * kib}, {12 * mib, 3 * mib}, {23 * mib, mib}}, 3)},
 		{"cluster-edges", NewSynthetic(8*mib, []Extent{{64*kib - 1, 2}, {128 * kib, 64 * kib}, {320*kib - 512, 512}, {5*64*kib + 1, 1}}, 4)},
 		{"block-edges", NewSynthetic(10*mib, []Extent{{2*mib - 512, 1024}, {4 * mib, 2 * mib}, {8*mib - 1, 1}}, 5)},
 		{"odd-tail-5MiB+1536", NewSynthetic(5*mib+1536, []Extent{{5*mib - 100, 1636}}, 6)},

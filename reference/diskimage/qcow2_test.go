@@ -25,6 +25,7 @@ func TestQCOW2_QemuReadsOurs(t *testing.T) {
 	requireQemu(t)
 	for _, tc := range testSources() {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			raw := writeRawFile(t, tc.src)
 			path := writeImage(t, tc.src, QCOW2, Options{})
 			qemuCheck(t, QCOW2, path)
@@ -38,9 +39,10 @@ func TestQCOW2_QemuReadsOurs(t *testing.T) {
 
 func TestQCOW2_ReadsQemus(t *testing.T) {
 	requireQemu(t)
-	for _, opts := range []string{"", "compat=0.10", "cluster_size=4096", "cluster_size=2M"} {
+	for _, opts := range []string{"", "compat=0.10,cluster_size=4096", "cluster_size=2M"} {
 		for _, tc := range testSources() {
 			t.Run(opts+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
 				raw := writeRawFile(t, tc.src)
 				requireSameContent(t, openImage(t, qemuConvert(t, raw, QCOW2, opts), QCOW2), tc.src)
 			})
@@ -52,6 +54,7 @@ func TestQCOW2_ReadsQemuCompressed(t *testing.T) {
 	requireQemu(t)
 	for _, tc := range testSources() {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			raw := writeRawFile(t, tc.src)
 			out := t.TempDir() + "/c.qcow2"
 			if msg, rc := runQemu(t, "convert", "-c", "-f", "raw", "-O", "qcow2", raw, out); rc != 0 {

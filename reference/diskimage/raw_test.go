@@ -45,6 +45,7 @@ func TestRaw_GNUTarExtracts(t *testing.T) {
 	requireTar(t)
 	for _, tc := range rawSources() {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			path := writeImage(t, tc.src, Raw, Options{Name: "system.raw"})
 			dir := t.TempDir()
 			if out, err := exec.Command("tar", "-xzf", path, "-C", dir).CombinedOutput(); err != nil {
@@ -77,6 +78,7 @@ func TestRaw_ReadsGNUTar(t *testing.T) {
 	} {
 		for _, tc := range rawSources() {
 			t.Run(args[0]+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
 				if args[0] != "--sparse" && tc.src.Size() > 16*mib {
 					t.Skip("a non-sparse archive stores every zero; keep the test fast")
 				}

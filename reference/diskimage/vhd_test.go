@@ -33,6 +33,7 @@ func TestVHD_QemuReadsOurs(t *testing.T) {
 	for variant, opt := range vhdVariants() {
 		for _, tc := range testSources() {
 			t.Run(variant+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
 				skipQemuEmptyFixed(t, opt.VHDFixed, tc.src)
 				raw := writeRawFile(t, tc.src)
 				path := writeImage(t, tc.src, VHD, opt)
@@ -50,6 +51,7 @@ func TestVHD_ReadsQemus(t *testing.T) {
 	for _, opts := range []string{"force_size=on", "subformat=fixed,force_size=on"} {
 		for _, tc := range testSources() {
 			t.Run(opts+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
 				skipQemuEmptyFixed(t, opts != "force_size=on", tc.src)
 				raw := writeRawFile(t, tc.src)
 				requireSameContent(t, openImage(t, qemuConvert(t, raw, VHD, opts), VHD), tc.src)
