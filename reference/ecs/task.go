@@ -265,11 +265,17 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 			}
 			return out, nil
 		}
+		// Count every match, keep only the page's.
+		from := (page - 1) * size
 		for i := len(list) - 1; i >= 0; i-- {
-			if keep(list[i]) {
-				match = append(match, list[i])
+			if t := list[i]; contains(req.ResourceIDs, t.image.spec.ID) {
+				if out.TotalCount >= from && out.TotalCount < from+size {
+					out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
+				}
+				out.TotalCount++
 			}
 		}
+		return out, nil
 	}
 	out.TotalCount = len(match)
 	for _, t := range pageOf(match, page, size) {
