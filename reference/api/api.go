@@ -218,6 +218,8 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	}
 	for name, values := range params {
 		switch {
+		case name == "":
+			return nil, spec.InvalidParameter.Err("(a parameter without a name)")
 		case !utf8.ValidString(name):
 			return nil, spec.InvalidParameter.Err(strings.ToValidUTF8(name, "\uFFFD"))
 		case len(values) > 1:
