@@ -19,7 +19,5 @@ func notYet(name string) func([]string, io.Writer, io.Writer) int {
 }
 
 var (
-	runRun   = notYet("run")
-	runFuzz  = notYet("fuzz")
 	runImage = notYet("image")
 )

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/exportimage/eic/fuzz"
+	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/spec"
+)
+
+// runFuzz is `eic fuzz`: the differential fuzzer (package fuzz) against an endpoint, or the
+// embedded reference without --endpoint. Exit 0: no new divergence; 1: divergences found
+// (written to --out); 2: could not start.
+func runFuzz(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("fuzz", "[flags]", stderr)
+	endpoint := fs.String("endpoint", "", "ECS endpoint `URL` to fuzz (default: the embedded reference); http:// is assumed without a scheme")
+	seed := fs.Int64("seed", 1, "random `seed`; a finding names its seed and run, so it replays")
+	runs := fs.Int("runs", 300, "number of generated requests (sequences with --stateful)")
+	stateful := fs.Bool("stateful", false, "generate command sequences (export, cancel, describe, clock, quotas); needs the control API")
+	seqLen := fs.Int("seq-len", 20, "steps per sequence with --stateful")
+	token := fs.String("control-token", "", "bearer `token` of the reference's control API (eic serve prints it); without it an endpoint only gets dry runs")
+	out := fs.String("out", "./eic-fuzz-findings", "`directory` for findings (a report and a .feature per finding)")
+	mutant := fs.String("mutant", "", "embedded reference only: a deliberately broken variant `NAME` ("+strings.Join(reference.Mutants(), ", ")+")")
+	loopback := fs.Bool("loopback", false, "embedded reference over a loopback socket instead of in process")
+	timeout := fs.Duration("timeout", 10*time.Second, "per-request `timeout`; a slower answer is reported as a hang")
+	signature := fs.String("signature", "v3", "signature version: v3 or v1")
+	strict := fs.Bool("strict", false, "exit 1 on known reference divergences too")
+	if code, done := parseFlags(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eic fuzz: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *signature != "v3" && *signature != "v1" {
+		fmt.Fprintf(stderr, "eic fuzz: --signature %q: want v3 or v1\n", *signature)
+		return 2
+	}
+	if *runs < 0 {
+		fmt.Fprintf(stderr, "eic fuzz: --runs %d: want ≥ 0\n", *runs)
+		return 2
+	}
+	var sess *fuzz.Session
+	if *endpoint == "" {
+		var mutants []string
+		if *mutant != "" {
+			if reference.MutantDescription(*mutant) == "" {
+				fmt.Fprintf(stderr, "eic fuzz: unknown mutant %q (known: %s)\n", *mutant, strings.Join(reference.Mutants(), ", "))
+				return 2
+			}
+			mutants = append(mutants, *mutant)
+		}
+		emb, err := fuzz.NewEmbedded(mutants...)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
+			return 2
+		}
+		defer emb.Close()
+		sess = emb.Session(*loopback)
+	} else {
+		if *mutant != "" || *loopback {
+			fmt.Fprintln(stderr, "eic fuzz: --mutant and --loopback apply to the embedded reference only")
+			return 2
+		}
+		ep := *endpoint
+		if !strings.Contains(ep, "://") {
+			ep = "http://" + ep
+		}
+		tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: *timeout}
+		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
+		if *token != "" {
+			sess.Control = &fuzz.Control{Endpoint: ep, Token: *token, Transport: tr, Timeout: 30 * time.Second}
+		}
+	}
+	sess.Timeout, sess.Signature = *timeout, *signature
+	if *stateful && sess.Control == nil {
+		fmt.Fprintln(stderr, "eic fuzz: --stateful needs the control API (--control-token, or no --endpoint)")
+		return 2
+	}
+	gen, err := fuzz.NewGenerator(sess.Spec, sess.World)
+	if err != nil {
+		fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
+		return 2
+	}
+	id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+	if id != "" && secret != "" {
+		// Someone else's endpoint: act as that one account, with no fixture-only keys.
+		sess.Keys = map[string]fuzz.Key{fuzz.MainAccount: {ID: id, Secret: secret, Account: fuzz.MainAccount}}
+		gen.Accounts, gen.NoOddKeys = []string{fuzz.MainAccount}, true
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if sess.Control != nil {
+		if err := sess.Control.Reset(ctx); err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: control API: %v\n", err)
+			return 2
+		}
+	}
+	mode := "requests"
+	if *stateful {
+		mode = "sequences"
+	}
+	target := *endpoint
+	if target == "" {
+		target = "embedded reference"
+		if *mutant != "" {
+			target += " (mutant " + *mutant + ")"
+		}
+	}
+	fmt.Fprintf(stdout, "eic fuzz: %d %s against %s, seed %d\n", *runs, mode, target, *seed)
+	rep, err := fuzz.Run(ctx, fuzz.Config{Session: sess, Gen: gen, Seed: *seed, Runs: *runs, Stateful: *stateful,
+		SeqLen: *seqLen, Out: *out, Log: stdout})
+	if err != nil {
+		if rep == nil || rep.Checked == 0 {
+			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "eic fuzz: stopped: %v\n", err)
+	}
+	for _, f := range rep.Findings {
+		label := "NEW"
+		if f.Known != "" {
+			label = "known " + f.Known
+		}
+		fmt.Fprintf(stdout, "\n[%s] %s\n  %s\n  model: %s\n", label, f.ID, f.Divergence.Error(), f.Expected)
+		if f.Request != nil {
+			fmt.Fprintf(stdout, "  minimal: %s\n", f.Request)
+		}
+		if f.Steps != nil {
+			fmt.Fprintf(stdout, "  minimal: %d steps\n", len(f.Steps))
+		}
+		if f.File != "" {
+			fmt.Fprintf(stdout, "  scenario: %s\n", f.File)
+		}
+	}
+	fmt.Fprintf(stdout, "\n%d requests checked in %v: %d new divergences, %d known\n", rep.Checked,
+		rep.Elapsed.Round(time.Millisecond), rep.New(), len(rep.Findings)-rep.New())
+	if rep.New() > 0 || (*strict && len(rep.Findings) > 0) {
+		return 1
+	}
+	if err != nil {
+		return 2
+	}
+	return 0
+}

@@ -1,0 +1,338 @@
+package fuzz
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config drives Run, the differential fuzzer.
+type Config struct {
+	Session *Session
+	Gen     *Generator
+	Seed    int64
+	// Runs is the number of requests (stateless) or sequences (Stateful).
+	Runs     int
+	Stateful bool
+	// SeqLen is the number of steps of a sequence (default 20).
+	SeqLen int
+	// Actions to fuzz, the first most often (default ExportImage and its companions).
+	Actions []string
+	// ShrinkBudget bounds the re-runs spent shrinking one finding (default 400).
+	ShrinkBudget int
+	// Out is the directory findings are written to ("" = none).
+	Out string
+	// Log receives progress lines (nil = none).
+	Log io.Writer
+	// StopAfter stops after this many findings (0 = never).
+	StopAfter int
+}
+
+// Finding is one divergence, shrunk.
+type Finding struct {
+	ID         string // file-safe name
+	Seed       int64
+	Run        int
+	Known      string // a KnownDivergences ID, or ""
+	Original   string // the generated request or sequence before shrinking
+	Request    *Request
+	Steps      []Step
+	Expected   Outcome
+	Divergence Divergence
+	Exchanges  []*Exchange // of the shrunk case (the last one is where it diverged)
+	Results    []*Result   // of the shrunk case
+	Shrink     int         // re-runs spent shrinking
+	Feature    string
+	File       string
+}
+
+// Report is the outcome of Run.
+type Report struct {
+	Seed     int64
+	Runs     int
+	Checked  int // requests sent while fuzzing (shrinking not included)
+	Findings []*Finding
+	Elapsed  time.Duration
+}
+
+// New counts findings that match no known divergence.
+func (r *Report) New() int {
+	n := 0
+	for _, f := range r.Findings {
+		if f.Known == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// runRand is the generator of run i of a seed: any run can be replayed alone.
+func runRand(seed int64, i int) *rand.Rand {
+	return rand.New(rand.NewSource(seed*1_000_003 + int64(i)))
+}
+
+// Run fuzzes cfg.Session: it generates requests (or sequences), checks each against the
+// model and the spec, shrinks every new kind of divergence to a minimal case, and writes
+// each finding (report and .feature) to cfg.Out.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	s := cfg.Session
+	if cfg.SeqLen <= 0 {
+		cfg.SeqLen = 20
+	}
+	if len(cfg.Actions) == 0 {
+		cfg.Actions = []string{"ExportImage", "DescribeTasks", "DescribeTaskAttribute", "CancelTask"}
+	}
+	if cfg.ShrinkBudget <= 0 {
+		cfg.ShrinkBudget = 400
+	}
+	start := time.Now()
+	rep := &Report{Seed: cfg.Seed, Runs: cfg.Runs}
+	if err := s.Start(ctx); err != nil {
+		return nil, fmt.Errorf("fuzz: start: %w", err)
+	}
+	if !cfg.Stateful {
+		s.AutoReset = true
+	}
+	seen := map[string]bool{}
+	for i := 0; i < cfg.Runs; i++ {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		r := runRand(cfg.Seed, i)
+		var f *Finding
+		var err error
+		if cfg.Stateful {
+			f, err = statefulRun(ctx, cfg, r, i, seen, rep)
+		} else {
+			f, err = statelessRun(ctx, cfg, r, i, seen, rep)
+		}
+		if err != nil {
+			return rep, err
+		}
+		if f == nil {
+			continue
+		}
+		f.Seed, f.Run = cfg.Seed, i
+		f.ID = fmt.Sprintf("seed%d-run%d-%s", cfg.Seed, i, slug(f.Divergence.Kind+"-"+f.signatureCode()))
+		f.Feature = Feature(f)
+		if cfg.Out != "" {
+			if err := writeFinding(cfg.Out, f); err != nil {
+				return rep, err
+			}
+		}
+		rep.Findings = append(rep.Findings, f)
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, "finding %s: %s\n", f.ID, f.Divergence.Error())
+		}
+		if cfg.StopAfter > 0 && len(rep.Findings) >= cfg.StopAfter {
+			break
+		}
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+func (f *Finding) signatureCode() string {
+	for i := len(f.Results) - 1; i >= 0; i-- {
+		if f.Results[i].Divergence != nil && f.Results[i].Code != "" {
+			return f.Results[i].Code
+		}
+	}
+	if len(f.Results) > 0 {
+		return f.Results[len(f.Results)-1].Got
+	}
+	return "x"
+}
+
+// signature groups divergences that are the same bug: kind, the rule the model applied, and
+// what came back instead.
+func signature(res *Result) string {
+	return res.Request.Action + "|" + res.Divergence.Kind + "|" + res.Expected.Rule + "|" + res.Got + "|" + KnownID(res)
+}
+
+func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
+	s := cfg.Session
+	action := cfg.Actions[0]
+	if len(cfg.Actions) > 1 && r.Intn(100) >= 70 {
+		action = cfg.Actions[1+r.Intn(len(cfg.Actions)-1)]
+	}
+	req := cfg.Gen.Request(r, action, s.State)
+	res, err := s.Check(ctx, req)
+	rep.Checked++
+	if err != nil {
+		return nil, err
+	}
+	if res.Divergence == nil {
+		return nil, nil
+	}
+	sig := signature(res)
+	if seen[sig] {
+		return nil, nil
+	}
+	seen[sig] = true
+	kind, known := res.Divergence.Kind, KnownID(res)
+	var last *Result
+	shrunk, calls := Shrink(res.Request, cfg.ShrinkBudget, func(c Request) bool {
+		if err := s.ResetState(ctx); err != nil {
+			return false
+		}
+		got, err := s.Check(ctx, c)
+		if err != nil || got.Divergence == nil || got.Divergence.Kind != kind || KnownID(got) != known {
+			return false
+		}
+		last = got
+		return true
+	})
+	if last == nil || last.Request.String() != shrunk.String() {
+		if err := s.ResetState(ctx); err != nil {
+			return nil, err
+		}
+		if last, err = s.Check(ctx, shrunk); err != nil {
+			return nil, err
+		}
+		if last.Divergence == nil { // flaky: keep the original
+			last = res
+		}
+	}
+	if err := s.ResetState(ctx); err != nil {
+		return nil, err
+	}
+	if last.Divergence == nil || (last != res && seen[signature(last)]) {
+		return nil, nil // shrunk onto a divergence already reported
+	}
+	seen[signature(last)] = true
+	rq := last.Request
+	return &Finding{Known: known, Original: res.Request.String(), Request: &rq, Expected: last.Expected,
+		Divergence: *last.Divergence, Exchanges: []*Exchange{last.Exchange}, Results: []*Result{last}, Shrink: calls}, nil
+}
+
+func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
+	s := cfg.Session
+	steps := GenSequence(r, cfg.SeqLen)
+	log, div, err := s.Sequence(ctx, steps)
+	rep.Checked += len(log)
+	if err != nil {
+		return nil, err
+	}
+	if div == nil {
+		return nil, nil
+	}
+	kind := div.Kind
+	shrunk, calls := ShrinkSequence(steps, cfg.ShrinkBudget, func(c []Step) bool {
+		_, d, err := s.Sequence(ctx, c)
+		return err == nil && d != nil && d.Kind == kind
+	})
+	log, div, err = s.Sequence(ctx, shrunk)
+	if err != nil {
+		return nil, err
+	}
+	if div == nil { // flaky: keep the original
+		shrunk = steps
+		if log, div, err = s.Sequence(ctx, steps); err != nil || div == nil {
+			return nil, err
+		}
+	}
+	var last *Result
+	if len(log) > 0 {
+		last = log[len(log)-1]
+	}
+	sig := "seq|" + div.Kind + "|" + stripStep(div.Detail)
+	if last != nil && last.Divergence != nil {
+		sig = "seq|" + signature(last)
+	}
+	if seen[sig] {
+		return nil, nil
+	}
+	seen[sig] = true
+	var orig []string
+	for _, st := range steps {
+		orig = append(orig, st.String())
+	}
+	f := &Finding{Original: strings.Join(orig, "; "), Steps: shrunk, Divergence: *div, Results: log, Shrink: calls}
+	for _, res := range log {
+		f.Exchanges = append(f.Exchanges, res.Exchange)
+	}
+	if last != nil {
+		f.Expected = last.Expected
+		if last.Divergence != nil {
+			f.Known = KnownID(last)
+		}
+	}
+	return f, nil
+}
+
+// stripStep drops "step N (…): " and task IDs so that the same invariant groups together.
+func stripStep(d string) string {
+	if i := strings.Index(d, "): "); i >= 0 {
+		d = d[i+3:]
+	}
+	if strings.HasPrefix(d, "task ") {
+		if i := strings.Index(d, ": "); i >= 0 {
+			return "task" + d[i:]
+		}
+	}
+	return d
+}
+
+func slug(s string) string {
+	s = strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' {
+			return c
+		}
+		return '-'
+	}, s)
+	if len(s) > 60 {
+		s = s[:60]
+	}
+	return strings.Trim(s, "-")
+}
+
+// Text is the finding as a report: what diverged, the seed, the shrunk case, the exchanges.
+func (f *Finding) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# eic fuzz finding %s\n\n", f.ID)
+	fmt.Fprintf(&b, "Divergence: %s\n", f.Divergence.Error())
+	if f.Known != "" {
+		fmt.Fprintf(&b, "Known reference divergence: %s\n", f.Known)
+	}
+	fmt.Fprintf(&b, "Seed: %d, run %d (eic fuzz --seed %d --runs %d%s)\n", f.Seed, f.Run, f.Seed, f.Run+1, map[bool]string{true: " --stateful"}[f.Steps != nil])
+	fmt.Fprintf(&b, "Model: %s\n", f.Expected)
+	fmt.Fprintf(&b, "Shrunk in %d re-runs from:\n  %s\n\n", f.Shrink, f.Original)
+	if f.Request != nil {
+		fmt.Fprintf(&b, "Minimal request:\n  %s\n\n", f.Request)
+	}
+	if f.Steps != nil {
+		b.WriteString("Minimal sequence:\n")
+		for i, st := range f.Steps {
+			fmt.Fprintf(&b, "  %d. %s\n", i, st)
+		}
+		b.WriteString("\n")
+	}
+	for i, x := range f.Exchanges {
+		if len(f.Exchanges) > 1 {
+			fmt.Fprintf(&b, "--- exchange %d of %d ---\n", i+1, len(f.Exchanges))
+		} else {
+			b.WriteString("--- exchange ---\n")
+		}
+		b.WriteString(x.String())
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func writeFinding(dir string, f *Finding) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, f.ID)
+	if err := os.WriteFile(base+".txt", []byte(f.Text()), 0o644); err != nil {
+		return err
+	}
+	f.File = base + ".feature"
+	return os.WriteFile(f.File, []byte(f.Feature), 0o644)
+}

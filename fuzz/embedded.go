@@ -1,0 +1,62 @@
+package fuzz
+
+import (
+	"net/http/httptest"
+	"time"
+
+	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/spec"
+)
+
+// Embedded is the reference server run for fuzzing: a virtual clock (tasks move only when
+// the fuzzer says so) and a known control token.
+type Embedded struct {
+	Server *reference.Server
+	http   *httptest.Server
+}
+
+// EmbeddedStart is the virtual clock's start for embedded runs.
+var EmbeddedStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+
+// NewEmbedded starts the reference with the given mutants (none for the real thing).
+func NewEmbedded(mutants ...string) (*Embedded, error) {
+	opts := []reference.Option{reference.WithVirtualClock(EmbeddedStart), reference.WithSeed(1),
+		reference.WithControlToken("eic-fuzz")}
+	for _, m := range mutants {
+		opts = append(opts, reference.WithMutant(m))
+	}
+	srv, err := reference.New(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Embedded{Server: srv}, nil
+}
+
+// Session is a session with the embedded reference: in process (loopback false) or over a
+// loopback socket.
+func (e *Embedded) Session(loopback bool) *Session {
+	endpoint := "http://eic.invalid"
+	var s *Session
+	if loopback {
+		if e.http == nil {
+			e.http = httptest.NewServer(e.Server)
+		}
+		endpoint = e.http.URL
+		tr := e.http.Client().Transport
+		s = &Session{Endpoint: endpoint, Transport: tr}
+	} else {
+		s = &Session{Endpoint: endpoint, Transport: HandlerTransport{Handler: e.Server}}
+	}
+	s.World, s.Spec = DefaultWorld(), spec.MustLoad()
+	s.Control = &Control{Endpoint: endpoint, Token: e.Server.ControlToken(), Transport: s.Transport, Timeout: 30 * time.Second}
+	s.Timeout = 10 * time.Second
+	return s
+}
+
+// Close stops the server.
+func (e *Embedded) Close() {
+	if e.http != nil {
+		e.http.Close()
+	}
+	e.Server.Close()
+}

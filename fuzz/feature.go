@@ -1,0 +1,174 @@
+package fuzz
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// logicalAccount maps the World's account names to the suite's fixture names
+// (features/fixtures/reference.yaml).
+func logicalAccount(name string) string {
+	switch name {
+	case MainAccount:
+		return "main"
+	case DisabledKey:
+		return "disabled"
+	}
+	return name
+}
+
+// cell escapes a value for a Gherkin table cell; ok is false when Gherkin cannot carry it
+// (a value that is not UTF-8).
+func cell(s string) (string, bool) {
+	if !utf8.ValidString(s) {
+		return fmt.Sprintf("%q", s), false
+	}
+	r := strings.NewReplacer(`\`, `\\`, "|", `\|`, "\n", `\n`)
+	return r.Replace(s), true
+}
+
+// Feature renders a finding as a scenario for the conformance suite, in the step phrases of
+// steps/ (Register's catalogue): the calls of the shrunk case and what the model expects.
+// Against a correct endpoint the scenario passes; against the one that diverged it fails.
+func Feature(f *Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Found by eic fuzz (seed %d, run %d): %s\n", f.Seed, f.Run, oneLine(f.Divergence.Error()))
+	if f.Known != "" {
+		fmt.Fprintf(&b, "# Known reference divergence %s.\n", f.Known)
+	}
+	fmt.Fprintf(&b, "# Shrunk from: %s\n", oneLine(f.Original))
+	b.WriteString("# Uses the reference's default fixture IDs (docs/reference.md).\n")
+	tags := "@fuzz @assumption"
+	if f.Steps != nil {
+		tags += " @reference @costly"
+	}
+	fmt.Fprintf(&b, "%s\nFeature: fuzz finding %s\n\n", tags, f.ID)
+	fmt.Fprintf(&b, "  Scenario: %s\n", oneLine(f.Divergence.Kind+" — "+f.Expected.Rule))
+	if f.Steps == nil {
+		writeCall(&b, f.Results[0], true)
+		return b.String()
+	}
+	b.WriteString("    Given I am account \"main\"\n")
+	ri := 0
+	var lastTask string
+	for _, st := range f.Steps {
+		switch st.Op {
+		case "advance":
+			fmt.Fprintf(&b, "    When %s pass\n", humanDuration(st.Advance))
+		case "quota":
+			fmt.Fprintf(&b, "    Given the export quota of account \"main\" in region %q is %d concurrent and %d weekly\n",
+				st.Region, st.Quota.Concurrent, st.Quota.Weekly)
+		}
+		// The requests this step made, in order (advance's task polls are not repeated).
+		for ; ri < len(f.Results) && belongs(st, f.Results[ri]); ri++ {
+			res := f.Results[ri]
+			if st.Op == "advance" && res.Divergence == nil {
+				continue
+			}
+			id, _ := res.Request.Get("TaskId")
+			switch {
+			case res.Request.Action == "CancelTask" && id == lastTask && id != "":
+				b.WriteString("    When I cancel the task\n")
+				writeThen(&b, res)
+			case res.Request.Action == "DescribeTaskAttribute" && id == lastTask && id != "":
+				b.WriteString("    When I describe the task\n")
+				writeThen(&b, res)
+			default:
+				if id != "" && id != lastTask {
+					fmt.Fprintf(&b, "    # TaskId %s was an earlier task of this run; the step library names only the latest\n", id)
+				}
+				writeCall(&b, res, false)
+			}
+			if res.Request.Action == "ExportImage" && res.Exchange.Status == 200 {
+				lastTask = fmt.Sprint(res.Fields["TaskId"])
+			}
+		}
+	}
+	if f.Divergence.Kind == "invariant" {
+		fmt.Fprintf(&b, "    # Invariant broken here: %s\n", oneLine(f.Divergence.Detail))
+		if strings.Contains(f.Divergence.Detail, "Finished but") {
+			b.WriteString("    Then the task is \"Finished\"\n    And the bucket holds the objects of the task\n")
+		}
+	}
+	return b.String()
+}
+
+// belongs reports whether a logged request came from this kind of step.
+func belongs(st Step, res *Result) bool {
+	switch st.Op {
+	case "export":
+		return res.Request.Action == "ExportImage"
+	case "cancel", "free":
+		return res.Request.Action == "CancelTask"
+	case "describe", "advance":
+		return res.Request.Action == "DescribeTaskAttribute"
+	case "list":
+		return res.Request.Action == "DescribeTasks"
+	}
+	return false
+}
+
+func writeCall(b *strings.Builder, res *Result, who bool) {
+	req := res.Request
+	if who {
+		switch req.Account {
+		case UnknownKey:
+			b.WriteString("    Given I am account \"main\"\n    And the access key is unknown\n")
+		default:
+			fmt.Fprintf(b, "    Given I am account %q\n", logicalAccount(req.Account))
+		}
+	}
+	if len(req.Params) == 0 {
+		fmt.Fprintf(b, "    When I call %q\n", req.Action)
+	} else {
+		fmt.Fprintf(b, "    When I call %q with:\n", req.Action)
+		for _, p := range req.Params {
+			n, ok1 := cell(p.Name)
+			v, ok2 := cell(p.Value)
+			if !ok1 || !ok2 {
+				fmt.Fprintf(b, "      # not UTF-8, Gherkin cannot carry it; the raw value is %s=%s\n", n, v)
+			}
+			fmt.Fprintf(b, "      | %s | %s |\n", n, v)
+		}
+	}
+	writeThen(b, res)
+}
+
+func writeThen(b *strings.Builder, res *Result) {
+	exp := res.Expected
+	switch {
+	case exp.Any:
+		b.WriteString("    # The documents leave this answer open: any non-5xx answer valid per the spec passes.\n")
+		b.WriteString("    Then the response is \"JSON\"\n")
+	case exp.Success && res.Request.Action == "ExportImage":
+		b.WriteString("    Then the export is accepted\n")
+	case exp.Success:
+		b.WriteString("    Then the request succeeds\n")
+	case len(exp.Rows) == 1 && exp.Rows[0].ID == "ACS-E14":
+		b.WriteString("    Then the request passes validation\n")
+	case len(exp.Rows) == 1:
+		fmt.Fprintf(b, "    Then the request is refused with error %q\n", exp.Rows[0].ID)
+	default:
+		fmt.Fprintf(b, "    Then the request is refused with code %q\n", exp.Rows[0].Code)
+	}
+}
+
+func humanDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "day"}, {time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		if d%u.d == 0 {
+			n := int(d / u.d)
+			if n == 1 {
+				return "1 " + u.name
+			}
+			return fmt.Sprintf("%d %ss", n, u.name)
+		}
+	}
+	return fmt.Sprintf("%d seconds", int(d/time.Second))
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
