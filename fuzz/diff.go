@@ -21,6 +21,8 @@ type Config struct {
 	Stateful bool
 	// SeqLen is the number of steps of a sequence (default 20).
 	SeqLen int
+	// Steps generates the steps of sequences (default GenStep; GenQuotaStep aims at quotas).
+	Steps func(r *rand.Rand, i int) Step
 	// Actions to fuzz, the first most often (default ExportImage and its companions).
 	Actions []string
 	// ShrinkBudget bounds the re-runs spent shrinking one finding (default 400).
@@ -213,7 +215,7 @@ func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map
 
 func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
 	s := cfg.Session
-	steps := GenSequence(r, cfg.SeqLen)
+	steps := GenSequence(r, cfg.SeqLen, cfg.Steps)
 	log, div, err := s.Sequence(ctx, steps)
 	rep.Checked += len(log)
 	if err != nil {

@@ -92,11 +92,37 @@ func GenStep(r *rand.Rand, i int) Step {
 	}
 }
 
-// GenSequence generates n steps.
-func GenSequence(r *rand.Rand, n int) []Step {
+// GenQuotaStep generates steps aimed at the concurrent quota: low quotas, exports,
+// cancels and clock moves too short for a task to leave Waiting (so nothing is written and
+// sequences are cheap).
+func GenQuotaStep(r *rand.Rand, i int) Step {
+	switch n := r.Intn(100); {
+	case n < 55:
+		e := exportable[r.Intn(3)]
+		return Step{Op: "export", Image: e.image, Region: e.region, Bucket: e.bucket, Prefix: "P" + strconv.Itoa(i),
+			DryRun: r.Intn(6) == 0}
+	case n < 70:
+		return Step{Op: "quota", Region: pick(r, []string{"cn-hangzhou", "ap-southeast-1"}),
+			Quota: Quota{Concurrent: 1 + r.Intn(2), Weekly: 2 + r.Intn(6)}}
+	case n < 82:
+		return Step{Op: "cancel", Task: r.Intn(8)}
+	case n < 90:
+		return Step{Op: "advance", Advance: time.Second}
+	case n < 95:
+		return Step{Op: "describe", Task: r.Intn(8)}
+	default:
+		return Step{Op: "free"}
+	}
+}
+
+// GenSequence generates n steps with gen (GenStep when nil).
+func GenSequence(r *rand.Rand, n int, gen func(*rand.Rand, int) Step) []Step {
+	if gen == nil {
+		gen = GenStep
+	}
 	out := make([]Step, n)
 	for i := range out {
-		out[i] = GenStep(r, i)
+		out[i] = gen(r, i)
 	}
 	return out
 }

@@ -74,6 +74,13 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			ep = "http://" + ep
 		}
 		tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: *timeout}
+		probe, _ := http.NewRequest(http.MethodGet, ep+"/", nil)
+		if res, err := (&http.Client{Transport: tr, Timeout: *timeout}).Do(probe); err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: endpoint %s unreachable: %v\n", ep, err)
+			return 2
+		} else {
+			res.Body.Close()
+		}
 		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
 		if *token != "" {
 			sess.Control = &fuzz.Control{Endpoint: ep, Token: *token, Transport: tr, Timeout: 30 * time.Second}

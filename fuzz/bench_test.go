@@ -1,0 +1,34 @@
+package fuzz
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// benchCheck measures generated requests checked per second (generate not included: the
+// requests are made first; send, validate against the spec, compare with the model, reset
+// after accepted exports all included).
+func benchCheck(b *testing.B, loopback bool) {
+	s := started(b, embedded(b).Session(loopback))
+	s.AutoReset = true
+	g := generator(b)
+	r := seedInt64(1)
+	actions := []string{"ExportImage", "ExportImage", "ExportImage", "DescribeTasks", "DescribeTaskAttribute", "CancelTask"}
+	reqs := make([]Request, 1024)
+	for i := range reqs {
+		reqs[i] = g.Request(r, actions[r.Intn(len(actions))], nil)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Check(ctx, reqs[i%len(reqs)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+}
+
+func BenchmarkCheckInProcess(b *testing.B) { benchCheck(b, false) }
+func BenchmarkCheckLoopback(b *testing.B)  { benchCheck(b, true) }
