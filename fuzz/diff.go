@@ -268,17 +268,19 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 	return f, nil
 }
 
-// stripStep drops "step N (…): " and task IDs so that the same invariant groups together.
+// stripStep drops "step N (…): ", IDs, keys and figures so that the same invariant groups
+// together.
 func stripStep(d string) string {
 	if i := strings.Index(d, "): "); i >= 0 {
 		d = d[i+3:]
 	}
-	if strings.HasPrefix(d, "task ") {
-		if i := strings.Index(d, ": "); i >= 0 {
-			return "task" + d[i:]
+	var words []string
+	for _, w := range strings.Fields(d) {
+		if !strings.ContainsAny(w, "/_0123456789") {
+			words = append(words, w)
 		}
 	}
-	return d
+	return strings.Join(words, " ")
 }
 
 func slug(s string) string {
