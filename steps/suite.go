@@ -34,6 +34,8 @@ type RunOptions struct {
 	Paths []string
 	// Randomize is godog's scenario-order seed (0 keeps file order).
 	Randomize int64
+	// StopOnFailure ends the run at the first failing scenario (the teeth tests need one).
+	StopOnFailure bool
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -74,6 +76,8 @@ func Run(opts RunOptions) (Report, error) {
 		NoColors:  true,
 		TestingT:  opts.TestingT,
 		Randomize: opts.Randomize,
+
+		StopOnFailure: opts.StopOnFailure,
 	}
 	suite := godog.TestSuite{
 		Name:                "eic",

@@ -33,7 +33,6 @@ type world struct {
 	signature string // v3 or v1
 	format    string // Format parameter ("" = the SDK's default)
 	params    url.Values
-	offset    time.Duration // server clock − wall clock (reference virtual clock)
 
 	tweak tweaks // one-shot changes to the next request
 
@@ -101,20 +100,9 @@ func (w *world) needControl(what string) error {
 	return nil
 }
 
-// now is the client clock: the wall clock shifted to the server's virtual clock when known.
-func (w *world) now() time.Time { return time.Now().Add(w.offset) }
-
-func (w *world) syncClock() error {
-	if w.cfg.Control == nil {
-		return nil
-	}
-	now, err := w.cfg.Control.Now(w.ctx())
-	if err != nil {
-		return err
-	}
-	w.offset = time.Until(now)
-	return nil
-}
+// now is the client clock for signatures: the wall clock, also against the reference, whose
+// virtual clock drives tasks and STS expiry but whose signature window follows the wall clock.
+func (w *world) now() time.Time { return time.Now() }
 
 // --- sending ---------------------------------------------------------------------------
 
@@ -468,7 +456,7 @@ func (w *world) timePasses(n int, unit string) error {
 	if _, err := w.cfg.Control.Advance(w.ctx(), time.Duration(n)*d); err != nil {
 		return w.fail(err)
 	}
-	return w.fail(w.syncClock())
+	return nil
 }
 
 // countTasks records how many ExportImage tasks the region of the request lists.

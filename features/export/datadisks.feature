@@ -27,15 +27,17 @@ Feature: images with data disks
     When I export the image
     Then the request is refused with error "EI-E17"
 
+  # 4 × 500 GiB of virtual disk: the objects' headers are checked, not a round trip (hashing
+  # 2 TB of virtual disk would cost minutes); the round trip is checked on smaller images.
   @core @costly @EI-R8 @EI-R19
-  Scenario: an image with 4 data disks exports one valid object per disk
+  Scenario: an image with 4 data disks exports one object per disk
     Given an export request for image "datadisks4" to bucket "formats"
     And the parameter "ImageFormat" is "qcow2"
     When I export the image
     Then the export is accepted
     When I wait for the task to be "Finished"
-    Then the bucket holds the objects of the task
-    And each exported object is a valid "qcow2" image of its source disk
+    Then the bucket holds 5 objects of the task
+    And each exported object is a "qcow2" image
 
   @assumption @costly @EI-R19
   Scenario: data-disk objects are named after the device

@@ -35,13 +35,6 @@ Feature: the export task
     And the response field "TaskAction" is "ExportImage"
     And the response field "SupportCancel" is "true"
 
-  @core @costly @EI-P6
-  Scenario: an export passes through Processing
-    When I export the image
-    Then the export is accepted
-    When I wait for the task to be "Processing"
-    Then the task is listed as "Processing"
-
   @core @reference @costly @EI-R18 @EI-P6
   Scenario: an export that breaks ends Failed with an error code
     Given the next export of account "main" fails at 50 percent

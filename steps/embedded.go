@@ -1,0 +1,50 @@
+package steps
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"time"
+
+	"github.com/exportimage/eic/reference"
+)
+
+// Embedded is a reference server started in-process on loopback (real HTTP), for eic run
+// without --endpoint, go test and the teeth tests.
+type Embedded struct {
+	URL     string
+	Control *Control
+	srv     *reference.Server
+	hs      *httptest.Server
+}
+
+// StartReference starts the reference server with a virtual clock (starting now, to the
+// second) and opts on an httptest listener.
+func StartReference(opts ...reference.Option) (*Embedded, error) {
+	all := append([]reference.Option{reference.WithVirtualClock(time.Now().UTC().Truncate(time.Second))}, opts...)
+	srv, err := reference.New(all...)
+	if err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	hs := httptest.NewServer(srv)
+	return &Embedded{
+		URL:     hs.URL,
+		Control: &Control{Base: hs.URL, Token: srv.ControlToken(), HTTP: hs.Client()},
+		srv:     srv,
+		hs:      hs,
+	}, nil
+}
+
+// Config returns a suite configuration for this server with the reference fixtures.
+func (e *Embedded) Config() (*Config, error) {
+	fx, err := ReferenceFixtures()
+	if err != nil {
+		return nil, err
+	}
+	return &Config{Endpoint: e.URL, Fixtures: fx, Control: e.Control, HTTPClient: e.hs.Client()}, nil
+}
+
+// Close stops the server; it returns the IDs of tasks still in flight.
+func (e *Embedded) Close() []string {
+	e.hs.Close()
+	return e.srv.Close()
+}
