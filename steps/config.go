@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"net/http"
 	"sync"
 	"time"
@@ -33,6 +34,26 @@ type Config struct {
 	results   *Results
 	locations map[string]string
 	once      sync.Once
+
+	clockOnce sync.Once
+	virtual   bool
+}
+
+// virtualClock reports whether the endpoint has a control API with a virtual clock, which
+// polling advances instead of sleeping. A reference with a real clock (eic serve's default)
+// is polled in real time, every second.
+func (c *Config) virtualClock(ctx context.Context) bool {
+	if c.Control == nil {
+		return false
+	}
+	c.clockOnce.Do(func() {
+		v, err := c.Control.Virtual(ctx)
+		c.virtual = err == nil && v
+		if err == nil && !v && c.PollInterval == 0 {
+			c.PollInterval = time.Second
+		}
+	})
+	return c.virtual
 }
 
 var defaultClient = &http.Client{Timeout: 60 * time.Second}

@@ -115,6 +115,15 @@ func (c *Control) Now(ctx context.Context) (time.Time, error) {
 	return out.Now, err
 }
 
+// Virtual reports whether the server runs a virtual clock (GET /_reference/clock).
+func (c *Control) Virtual(ctx context.Context) (bool, error) {
+	var out struct {
+		Virtual bool `json:"virtual"`
+	}
+	err := c.call(ctx, http.MethodGet, "clock", nil, &out)
+	return out.Virtual, err
+}
+
 // Advance moves the virtual clock; tasks progress before it answers.
 func (c *Control) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
 	var out struct {

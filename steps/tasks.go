@@ -87,7 +87,7 @@ func (w *world) waitFor(status string) error {
 		if terminal[got] {
 			return w.failf("task status = %q, want %q", got, status)
 		}
-		if w.cfg.Control != nil {
+		if w.cfg.virtualClock(ctx) {
 			if i > 2000 {
 				return w.failf("task status = %q after %d clock advances, want %q", got, i, status)
 			}

@@ -452,6 +452,9 @@ func (w *world) timePasses(n int, unit string) error {
 	if err := w.needControl("moving the clock"); err != nil {
 		return err
 	}
+	if !w.cfg.virtualClock(w.ctx()) {
+		return w.skipf("moving the clock needs a reference with a virtual clock (eic serve --clock virtual, or the embedded one)")
+	}
 	d := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(unit, "s")]
 	if _, err := w.cfg.Control.Advance(w.ctx(), time.Duration(n)*d); err != nil {
 		return w.fail(err)
