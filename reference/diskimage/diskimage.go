@@ -307,6 +307,63 @@ func readFull(src io.ReaderAt, p []byte, off int64) error {
 	return fmt.Errorf("diskimage: reading source at %d: %w", off, err)
 }
 
+// readAhead reads chunks of src in order on a second goroutine, at most a few chunks ahead,
+// and hands each to fn on the caller's goroutine, so reading overlaps writing. Bytes of a
+// chunk past size read as zeros (a last cluster stored whole). fn must not keep data.
+func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, data []byte) error) error {
+	type filled struct {
+		buf []byte
+		off int64
+		n   int64
+		err error
+	}
+	const depth = 3
+	free := make(chan []byte, depth)
+	for range depth {
+		free <- make([]byte, copyChunk)
+	}
+	full := make(chan filled, depth)
+	stop := make(chan struct{})
+	go func() {
+		defer close(full)
+		for _, c := range chunks {
+			var buf []byte
+			select {
+			case buf = <-free:
+			case <-stop:
+				return
+			}
+			buf = buf[:c.Length]
+			n := min(c.Length, size-c.Offset)
+			err := readFull(src, buf[:n], c.Offset)
+			clear(buf[n:])
+			select {
+			case full <- filled{buf, c.Offset, c.Length, err}:
+			case <-stop:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range full { // let the reader finish before returning its buffers' owner
+		}
+	}()
+	for f := range full {
+		if f.err != nil {
+			return f.err
+		}
+		if err := fn(f.off, f.buf[:f.n]); err != nil {
+			return err
+		}
+		free <- f.buf[:cap(f.buf)]
+	}
+	return nil
+}
+
 // unitRun is a run [first, first+n) of allocation-unit indices.
 type unitRun struct{ first, n int64 }
 

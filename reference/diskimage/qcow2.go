@@ -186,24 +186,25 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 		}
 	}
 
-	// Data clusters, read a run (up to 1 MiB) at a time.
+	// Data clusters, read a run (up to 1 MiB) at a time, one chunk ahead of the writes.
 	prog := newProgress(opt.Progress, src)
-	buf := make([]byte, copyChunk)
+	var chunks []Extent
 	for _, r := range m.runs {
 		for i := r.first; i < r.first+r.n; {
-			k := min(r.first+r.n-i, int64(len(buf))/qcowCluster)
-			off := i * qcowCluster
-			n := min(k*qcowCluster, size-off)
-			if err := readFull(src, buf[:n], off); err != nil {
-				return err
-			}
-			clear(buf[n : k*qcowCluster])
-			if _, err := bw.Write(buf[:k*qcowCluster]); err != nil {
-				return err
-			}
+			k := min(r.first+r.n-i, copyChunk/qcowCluster)
+			chunks = append(chunks, Extent{Offset: i * qcowCluster, Length: k * qcowCluster})
 			i += k
-			prog.reach(off + n)
 		}
+	}
+	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
+		if _, err := bw.Write(data); err != nil {
+			return err
+		}
+		prog.reach(min(off+int64(len(data)), size))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := bw.Flush(); err != nil {
 		return err
