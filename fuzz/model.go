@@ -150,7 +150,12 @@ func Expect(w *World, st *State, req Request) Outcome {
 	}
 	for name, vs := range q {
 		kind, ok := params[name]
-		if !ok {
+		if base, index, dotted := strings.Cut(name, "."); dotted && flattened[req.Action][base] {
+			if n, err := strconv.Atoi(index); err == nil && n >= 1 && n <= 100 && strconv.Itoa(n) == index {
+				continue // one element of a flattened list (Name.1 … Name.100)
+			}
+		}
+		if !ok || kind == "flattened" {
 			return fail("api: parameter "+strconv.Quote(name)+" not defined for "+req.Action, spec.InvalidParameter)
 		}
 		if kind == "boolean" && vs[0] != "true" && vs[0] != "false" {
@@ -177,6 +182,10 @@ func Expect(w *World, st *State, req Request) Outcome {
 // embedded document, so a parameter added there is known here.
 var actionParams = map[string]map[string]string{}
 
+// flattened: per action, the list parameters the spec marks x-eic-flattened; they are sent
+// only as Name.1 … Name.100, never under their bare name.
+var flattened = map[string]map[string]bool{}
+
 func init() {
 	s := spec.MustLoad()
 	for _, a := range s.Actions() {
@@ -184,10 +193,17 @@ func init() {
 		if err != nil {
 			panic(err)
 		}
-		m := map[string]string{}
+		m, f := map[string]string{}, map[string]bool{}
 		for _, p := range ps {
 			m[p.Name] = p.Type
 		}
+		op, _ := s.Operation(a)
+		for _, ref := range op.Operation.Parameters {
+			if ref.Value != nil && ref.Value.Extensions["x-eic-flattened"] == true {
+				f[ref.Value.Name], m[ref.Value.Name] = true, "flattened"
+			}
+		}
+		flattened[a] = f
 		for name := range protocolParams {
 			m[name] = "protocol"
 		}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -314,8 +315,15 @@ func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, er
 		if commonParams[name] {
 			continue
 		}
-		p := op.Operation.Parameters.GetByInAndName("query", indexedBase(name))
-		if p == nil || p.Schema == nil || p.Schema.Value == nil {
+		p := op.Operation.Parameters.GetByInAndName("query", name)
+		if base, index, ok := strings.Cut(name, "."); ok {
+			p = op.Operation.Parameters.GetByInAndName("query", base)
+			if p == nil || p.Extensions["x-eic-flattened"] != true || !validIndex(index) {
+				return false, spec.InvalidParameter.Err(name)
+			}
+			continue
+		}
+		if p == nil || p.Schema == nil || p.Schema.Value == nil || p.Extensions["x-eic-flattened"] == true {
 			return false, spec.InvalidParameter.Err(name)
 		}
 		v := values[0]
@@ -328,7 +336,7 @@ func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, er
 				dryRun = v == "true"
 			}
 		case p.Schema.Value.Type.Is("integer"):
-			if !isInteger(v) {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil || strings.HasPrefix(v, "+") {
 				return false, spec.InvalidParameter.Err(name)
 			}
 		}
@@ -336,27 +344,14 @@ func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, er
 	return dryRun, nil
 }
 
-// indexedBase maps a flattened list parameter (ResourceIds.1, Tag.2.Key) to its base name.
-func indexedBase(name string) string {
-	if i := strings.IndexByte(name, '.'); i > 0 {
-		return name[:i]
-	}
-	return name
-}
+// maxListItems bounds a flattened list parameter (Name.1 … Name.100).
+const maxListItems = 100
 
-func isInteger(s string) bool {
-	if s == "" || len(s) > 19 {
-		return false
-	}
-	if s[0] == '-' {
-		s = s[1:]
-	}
-	for _, c := range []byte(s) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
+// validIndex accepts the N of a flattened list parameter: 1 to maxListItems, no sign or zeros
+// in front.
+func validIndex(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n >= 1 && n <= maxListItems && strconv.Itoa(n) == s
 }
 
 func firstNonEmpty(a, b string) string {
