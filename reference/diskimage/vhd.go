@@ -128,23 +128,26 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 		}
 	}
 
+	// Each block: its sector bitmap, then its data read in chunks one ahead of the writes.
 	prog := newProgress(opt.Progress, src)
 	bitmap := bytes.Repeat([]byte{0xff}, vhdBitmap)
-	buf := make([]byte, vhdBlock)
-	err = m.each(func(i int64) error {
-		off := i * vhdBlock
-		n := min(vhdBlock, size-off)
-		if err := readFull(src, buf[:n], off); err != nil {
+	var chunks []Extent
+	_ = m.each(func(i int64) error {
+		for off := i * vhdBlock; off < (i+1)*vhdBlock; off += copyChunk {
+			chunks = append(chunks, Extent{Offset: off, Length: copyChunk})
+		}
+		return nil
+	})
+	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
+		if off%vhdBlock == 0 {
+			if _, err := bw.Write(bitmap); err != nil {
+				return err
+			}
+		}
+		if _, err := bw.Write(data); err != nil {
 			return err
 		}
-		clear(buf[n:])
-		if _, err := bw.Write(bitmap); err != nil {
-			return err
-		}
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-		prog.reach(off + n)
+		prog.reach(min(off+int64(len(data)), size))
 		return nil
 	})
 	if err != nil {
