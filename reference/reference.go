@@ -128,7 +128,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	backend := api.Backend{Svc: svc}
 	actions := backend.Actions()
-	hooks := api.Hooks{Throttle: svc.TakeThrottle}
+	hooks := api.Hooks{Fault: svc.TakeRequestFault}
 	for _, name := range cfg.mutants {
 		mutants[name].apply(svc, actions, &hooks)
 	}

@@ -77,8 +77,10 @@ type Action func(ctx context.Context, c *Call) (any, error)
 
 // Hooks let tests and the control API reach into a request's life.
 type Hooks struct {
-	// Throttle, if set and returning true, answers the request with Throttling.User.
-	Throttle func() bool
+	// Fault, if set, is asked once per request after authentication (so the account is known)
+	// and before the action's parameters are checked; a non-nil error is the answer instead of
+	// the action (the reference's injected Throttling.User, InternalError, ServiceUnavailable).
+	Fault func(account string) *spec.Error
 	// Rewrite, if set, may change a success body (as a decoded JSON object) before it is
 	// rendered; mutants use it to break the wire shape on purpose.
 	Rewrite func(action string, body map[string]any)
@@ -125,7 +127,7 @@ func WithWallClock(now func() time.Time) Option { return func(h *Handler) { h.no
 // WithLog receives one Entry per request.
 func WithLog(f func(Entry)) Option { return func(h *Handler) { h.log = f } }
 
-// WithHooks installs hooks (throttling faults, mutants).
+// WithHooks installs hooks (injected request faults, mutants).
 func WithHooks(k Hooks) Option { return func(h *Handler) { h.hooks = k } }
 
 // New returns a handler serving the given actions. Every action must exist in the spec.
@@ -278,8 +280,10 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	if !ok {
 		return nil, spec.ActionNotFound.Err()
 	}
-	if h.hooks.Throttle != nil && h.hooks.Throttle() {
-		return nil, spec.Throttling.Err()
+	if h.hooks.Fault != nil {
+		if err := h.hooks.Fault(cred.Account); err != nil {
+			return nil, err
+		}
 	}
 	dryRun, err := h.checkParams(action, params)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -296,18 +296,56 @@ func TestNewRequestID_Unique(t *testing.T) {
 	}
 }
 
+// TestHandler_Hooks: the Fault hook sees the authenticated account and its error is the
+// answer, with the row's status and envelope, whatever the error (400, 500, 503); the Status
+// hook changes the status.
 func TestHandler_Hooks(t *testing.T) {
-	var throttled atomic.Bool
-	throttled.Store(true)
+	var mu sync.Mutex
+	var queue []*spec.Code
+	var accounts []string
 	srv := protocolServer(t, WithHooks(Hooks{
-		Throttle: func() bool { return throttled.Swap(false) },
-		Status:   func(c *spec.Code, status int) int { return status + 1 },
+		Fault: func(account string) *spec.Error {
+			mu.Lock()
+			defer mu.Unlock()
+			accounts = append(accounts, account)
+			if len(queue) == 0 {
+				return nil
+			}
+			c := queue[0]
+			queue = queue[1:]
+			return c.Err()
+		},
+		Status: func(c *spec.Code, status int) int {
+			if c == spec.Throttling {
+				return status + 1
+			}
+			return status
+		},
 	}))
 	s := &acs.Signer{KeyID: "good", Secret: "good-secret"}
-	if status, code, _, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil); code != "Throttling.User" || status != 401 {
-		t.Errorf("throttled: %d %s", status, code)
+	queue = []*spec.Code{spec.Throttling, spec.InternalError, spec.ServiceUnavailable}
+	for _, want := range []struct {
+		status int
+		code   *spec.Code
+	}{{401, spec.Throttling}, {500, spec.InternalError}, {503, spec.ServiceUnavailable}} {
+		status, code, body, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil)
+		msg, _ := body.Fields["Message"].(string)
+		if status != want.status || code != want.code.Code || !want.code.Matches(msg) {
+			t.Errorf("injected %s: %d %s %q", want.code.ID, status, code, msg)
+		}
 	}
 	if status, _, _, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil); status != 200 {
-		t.Errorf("after the throttle: %d", status)
+		t.Errorf("after the faults: %d", status)
+	}
+	// Before authentication the hook is not asked: an unknown key is refused as such.
+	queue = []*spec.Code{spec.InternalError}
+	bad := &acs.Signer{KeyID: "nobody", Secret: "x"}
+	if _, code, _, _ := send(t, srv, bad, acs.Call{Action: "DescribeRegions"}, nil); code != spec.AccessKeyNotFound.Code {
+		t.Errorf("unauthenticated request: %s, want %s", code, spec.AccessKeyNotFound.Code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(accounts) != 4 || accounts[0] != "demo" || len(queue) != 1 {
+		t.Errorf("hook asked for %v (queue left %d), want 4 times for demo", accounts, len(queue))
 	}
 }

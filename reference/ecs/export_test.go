@@ -215,9 +215,9 @@ func TestService_ExportImage_dryRunChangesNothing(t *testing.T) {
 			t.Fatalf("error = %v, want DryRunOperation", err)
 		}
 	}
-	res, err := s.DescribeTasks(context.Background(), "demo", DescribeTasksRequest{RegionID: "cn-hangzhou"})
+	res, err := s.DescribeTasks(context.Background(), "demo", DescribeTasksRequest{RegionID: "cn-hangzhou", TaskAction: TaskAction})
 	if err != nil || res.TotalCount != 0 {
-		t.Fatalf("DescribeTasks = %d tasks, %v; want none", res.TotalCount, err)
+		t.Fatalf("DescribeTasks = %d export tasks, %v; want none", res.TotalCount, err)
 	}
 	mustExport(t, s, "demo", "cn-hangzhou", "m-eic-custom", "eic-export") // the quota of 1 is untouched
 }

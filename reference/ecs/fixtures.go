@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -57,6 +58,56 @@ type AccountSpec struct {
 	Roles          []RoleSpec   `yaml:"roles,omitempty" json:"roles,omitempty"`
 	Buckets        []BucketSpec `yaml:"buckets,omitempty" json:"buckets,omitempty"`
 	Images         []ImageSpec  `yaml:"images,omitempty" json:"images,omitempty"`
+	Tasks          []TaskSpec   `yaml:"tasks,omitempty" json:"tasks,omitempty"`
+}
+
+// TaskSpec is a task of another action than ExportImage that exists from the start (the
+// reference creates export tasks only): DescribeTasks lists it (TaskAction filters by its
+// action), DescribeTaskAttribute describes it with no objects, and it never progresses.
+// CancelTask on it is InvalidTaskId.TaskActionNotSupport, except on an ImportImage task, which
+// is cancelled like an export (Waiting or Processing → Deleted). Action is one of protocol.md
+// E.1's TaskAction values other than ExportImage (export tasks are made by ExportImage).
+type TaskSpec struct {
+	ID       string `yaml:"id" json:"id"`
+	Region   string `yaml:"region" json:"region"`
+	Action   string `yaml:"action" json:"action"`
+	Status   string `yaml:"status,omitempty" json:"status,omitempty"`     // default Processing
+	Resource string `yaml:"resource,omitempty" json:"resource,omitempty"` // ResourceId, default ""
+	// Created is the CreationTime (RFC 3339; default 2026-01-01T00:00:00Z), also the
+	// FinishedTime of a task in a terminal status.
+	Created string `yaml:"created,omitempty" json:"created,omitempty"`
+}
+
+// fixtureTaskActions are the actions a TaskSpec may have (protocol.md E.1 less ExportImage).
+var fixtureTaskActions = []string{"ImportImage", "RedeployInstance", "ModifyDiskSpec", "ArchiveSnapshot"}
+
+// fixtureTaskStatuses are the statuses a TaskSpec may have.
+var fixtureTaskStatuses = []string{StatusWaiting, StatusProcessing, StatusFinished, StatusFailed, StatusDeleted}
+
+func (ts *TaskSpec) validate() error {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("fixtures: task %s: "+format, append([]any{ts.ID}, args...)...)
+	}
+	switch {
+	case ts.Action == TaskAction:
+		return fail("action ExportImage: export tasks are made by ExportImage, not fixtures")
+	case !slices.Contains(fixtureTaskActions, ts.Action):
+		return fail("unknown action %q (one of %v)", ts.Action, fixtureTaskActions)
+	case ts.Status != "" && !slices.Contains(fixtureTaskStatuses, ts.Status):
+		return fail("unknown status %q (one of %v)", ts.Status, fixtureTaskStatuses)
+	}
+	if _, err := ts.created(); err != nil {
+		return fail("created: %v", err)
+	}
+	return nil
+}
+
+func (ts *TaskSpec) created() (time.Time, error) {
+	if ts.Created == "" {
+		return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	t, err := time.Parse(time.RFC3339, ts.Created)
+	return t.UTC(), err
 }
 
 // KeySpec is an AccessKey pair.
@@ -135,6 +186,19 @@ func DefaultFixtures() *Fixtures {
 // ParseFixtures decodes a YAML or JSON fixtures document and validates it (Validate). Unknown
 // fields are rejected.
 func ParseFixtures(data []byte) (*Fixtures, error) {
+	f, err := decodeFixtures(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// decodeFixtures reads a document without validating it: an extension (LoadFixtures with
+// extend) is valid only once laid over the loaded set, which Extend checks.
+func decodeFixtures(data []byte) (*Fixtures, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var f Fixtures
@@ -143,9 +207,6 @@ func ParseFixtures(data []byte) (*Fixtures, error) {
 			return nil, errors.New("fixtures: empty document")
 		}
 		return nil, fmt.Errorf("fixtures: %w", err)
-	}
-	if err := f.Validate(); err != nil {
-		return nil, err
 	}
 	return &f, nil
 }
@@ -184,8 +245,9 @@ func (f *Fixtures) Extend(ext *Fixtures) (*Fixtures, error) {
 }
 
 // Validate reports the first problem of a fixtures set: duplicate IDs (regions, accounts,
-// account UIDs, keys, buckets and images are unique across the whole set), references to
-// regions that do not exist, unknown origins, statuses or formats, impossible disks.
+// account UIDs, keys, buckets, images and tasks are unique across the whole set), references
+// to regions that do not exist, unknown origins, statuses, formats or task actions,
+// impossible disks.
 func (f *Fixtures) Validate() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("fixtures: "+format, args...)
@@ -217,7 +279,7 @@ func (f *Fixtures) Validate() error {
 		}
 		return nil
 	}
-	names, uids, keys, buckets, images := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
+	names, uids, keys, buckets, images, tasks := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i, a := range f.Accounts {
 		if a.Name == "" {
 			return fail("accounts[%d]: name is empty", i)
@@ -267,6 +329,18 @@ func (f *Fixtures) Validate() error {
 				return err
 			}
 			if err := region("image "+im.ID, im.Region); err != nil {
+				return err
+			}
+		}
+		for _, ts := range a.Tasks {
+			if ts.ID == "" || tasks[ts.ID] {
+				return fail("task %q is unnamed or defined twice", ts.ID)
+			}
+			tasks[ts.ID] = true
+			if err := ts.validate(); err != nil {
+				return err
+			}
+			if err := region("task "+ts.ID, ts.Region); err != nil {
 				return err
 			}
 		}

@@ -65,6 +65,14 @@ func TestDefaultFixtures(t *testing.T) {
 			t.Errorf("image %s missing", im)
 		}
 	}
+	// The foreign-action task of docs/reference.md: described, never cancellable.
+	a := attr(t, s, "demo", "cn-hangzhou", "t-eic-modifydiskspec")
+	if a.TaskAction != "ModifyDiskSpec" || a.TaskStatus != StatusProcessing || a.SupportCancel != "false" {
+		t.Errorf("t-eic-modifydiskspec = %+v", a)
+	}
+	if err := s.CancelTask(context.Background(), "demo", "cn-hangzhou", "t-eic-modifydiskspec"); codeOf(err) != spec.TaskActionNotSupport {
+		t.Errorf("CancelTask(t-eic-modifydiskspec) = %v, want TaskActionNotSupport", err)
+	}
 }
 
 func TestParseFixtures_errors(t *testing.T) {
@@ -90,6 +98,22 @@ accounts: [{name: a, id: "1", images: [{id: m, region: r, name: x1, systemDisk: 
 		"both sizes": {`regions: [{id: r}]
 accounts: [{name: a, id: "1", images: [{id: m, region: r, name: x1, systemDisk: {size: 1, sizeMiB: 2}}]}]`, "exactly one of size"},
 		"negative quota": {"quotas: {concurrent: -1, weekly: 1}", "must not be negative"},
+		"task action unknown": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{id: t-1, region: r, action: ResizeDisk}]}]`, `task t-1: unknown action "ResizeDisk"`},
+		"task action export": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{id: t-1, region: r, action: ExportImage}]}]`, "export tasks are made by ExportImage"},
+		"task status unknown": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{id: t-1, region: r, action: ModifyDiskSpec, status: Paused}]}]`, `unknown status "Paused"`},
+		"task created": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{id: t-1, region: r, action: ModifyDiskSpec, created: yesterday}]}]`, "task t-1: created"},
+		"task region": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{id: t-1, region: nowhere, action: ModifyDiskSpec}]}]`, `task t-1: unknown region "nowhere"`},
+		"duplicate task": {`regions: [{id: r}]
+accounts:
+  - {name: a, id: "1", tasks: [{id: t-1, region: r, action: ModifyDiskSpec}]}
+  - {name: b, id: "2", tasks: [{id: t-1, region: r, action: ArchiveSnapshot}]}`, `task "t-1" is unnamed or defined twice`},
+		"unnamed task": {`regions: [{id: r}]
+accounts: [{name: a, id: "1", tasks: [{region: r, action: ModifyDiskSpec}]}]`, `task "" is unnamed`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -173,6 +197,48 @@ func TestService_STS(t *testing.T) {
 	}
 }
 
+// TestService_requestFaults: throttle, internal-error and unavailable answer the next Count
+// requests of their account (or of anyone), in injection order; Reset drops them.
+func TestService_requestFaults(t *testing.T) {
+	s, _ := newTestService(t, smallFixtures)
+	mustInject(t, s, Fault{Kind: FaultInternalError, Account: "acme"})
+	mustInject(t, s, Fault{Kind: FaultUnavailable, Count: 2})
+	mustInject(t, s, Fault{Kind: FaultThrottle, Account: "zed"})
+	for i, c := range []struct {
+		account string
+		want    *spec.Code
+	}{
+		{"zed", spec.ServiceUnavailable}, // the first fault matching zed: acme's is skipped
+		{"acme", spec.InternalError},
+		{"acme", spec.ServiceUnavailable},
+		{"acme", nil},
+		{"zed", spec.Throttling},
+		{"zed", nil},
+	} {
+		got := s.TakeRequestFault(c.account)
+		if (got == nil) != (c.want == nil) || got != nil && (got.Code != c.want || got.Status() != c.want.Status()) {
+			t.Errorf("request %d of %s: %v, want %v", i, c.account, got, c.want)
+		}
+	}
+	// Request faults never touch exports, and export faults never answer requests.
+	mustInject(t, s, Fault{Kind: FaultFailSubmit, Account: "acme"})
+	if got := s.TakeRequestFault("acme"); got != nil {
+		t.Errorf("fail-submit answered a request: %v", got)
+	}
+	mustInject(t, s, Fault{Kind: FaultInternalError, Count: 3})
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.TakeRequestFault("acme"); got != nil {
+		t.Errorf("a fault survived Reset: %v", got)
+	}
+	for _, f := range []Fault{{Kind: FaultUnavailable, Account: "nobody"}, {Kind: FaultInternalError, Count: -1}} {
+		if err := s.InjectFault(f); err == nil {
+			t.Errorf("InjectFault(%+v) accepted", f)
+		}
+	}
+}
+
 // TestService_control covers the small control operations.
 func TestService_control(t *testing.T) {
 	s, _ := newTestService(t, smallFixtures)
@@ -182,8 +248,10 @@ func TestService_control(t *testing.T) {
 	if err := s.InjectFault(Fault{Kind: FaultThrottle, Count: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if !s.TakeThrottle() || !s.TakeThrottle() || s.TakeThrottle() {
-		t.Error("throttle did not fire exactly twice")
+	for i, want := range []*spec.Code{spec.Throttling, spec.Throttling, nil} {
+		if got := s.TakeRequestFault("zed"); (got == nil) != (want == nil) || got != nil && got.Code != want {
+			t.Errorf("request %d: fault %v, want %v (throttle fires exactly twice, for anyone)", i, got, want)
+		}
 	}
 	for _, f := range []Fault{{Kind: "explode"}, {Kind: FaultFailExport, Account: "nobody"}, {Kind: FaultFailExport, AtPercent: 101}} {
 		if err := s.InjectFault(f); err == nil {

@@ -80,8 +80,20 @@ const (
 	FaultFailSubmit = "fail-submit" // the next ExportImage of Account answers ExportImageFailed
 	FaultStoreFail  = "store-fail"  // the store fails the writes of the next export at AtPercent
 	FaultRemoveRole = "remove-role" // the export role of Account is deleted when its next export reaches AtPercent
-	FaultThrottle   = "throttle"    // the next Count requests answer Throttling.User (TakeThrottle)
+	// Request faults: the next Count requests of Account (of anyone if "") answer the error
+	// instead of being served (TakeRequestFault). Injected faults are the only way the reference
+	// answers these rows: bad input never produces a 5xx.
+	FaultThrottle      = "throttle"       // Throttling.User (ACS-E13, 400)
+	FaultInternalError = "internal-error" // InternalError (ACS-E15, 500)
+	FaultUnavailable   = "unavailable"    // ServiceUnavailable (ACS-E16, 503)
 )
+
+// requestFaults maps each request fault kind to the error it answers.
+var requestFaults = map[string]*spec.Code{
+	FaultThrottle:      spec.Throttling,
+	FaultInternalError: spec.InternalError,
+	FaultUnavailable:   spec.ServiceUnavailable,
+}
 
 // Fault is an injected failure. Account "" matches every account. Count is how many times it
 // fires (default 1). AtPercent (0–100) is where an export fault strikes, in progress of the
@@ -98,9 +110,7 @@ type Fault struct {
 func (s *Service) InjectFault(f Fault) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch f.Kind {
-	case FaultFailExport, FaultFailSubmit, FaultStoreFail, FaultRemoveRole, FaultThrottle:
-	default:
+	if !contains([]string{FaultFailExport, FaultFailSubmit, FaultStoreFail, FaultRemoveRole}, f.Kind) && requestFaults[f.Kind] == nil {
 		return fmt.Errorf("ecs: unknown fault kind %q", f.Kind)
 	}
 	if f.Account != "" {
@@ -116,10 +126,6 @@ func (s *Service) InjectFault(f Fault) error {
 	}
 	if f.Count == 0 {
 		f.Count = 1
-	}
-	if f.Kind == FaultThrottle {
-		s.st.throttle += f.Count
-		return nil
 	}
 	s.st.faults = append(s.st.faults, f)
 	return nil
@@ -149,14 +155,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TakeThrottle reports whether the API layer must answer this request with Throttling.User,
-// consuming one injected throttle.
-func (s *Service) TakeThrottle() bool {
+// TakeRequestFault is the API layer's fault hook, called once per authenticated request of
+// account: it consumes one firing of the first queued request fault (throttle, internal-error,
+// unavailable, in injection order) matching the account and returns the error the request
+// must answer, or nil.
+func (s *Service) TakeRequestFault(account string) *spec.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.st.throttle > 0 {
-		s.st.throttle--
-		return true
+	if len(s.st.faults) == 0 {
+		return nil
 	}
-	return false
+	f, ok := s.takeFault(account, FaultThrottle, FaultInternalError, FaultUnavailable)
+	if !ok {
+		return nil
+	}
+	return requestFaults[f.Kind].Err()
 }

@@ -1,9 +1,12 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -166,7 +169,11 @@ func (s *Service) Reset() error {
 // the current one or, with extend, laid over it (Fixtures.Extend); then resets. On error
 // nothing changes.
 func (s *Service) LoadFixtures(data []byte, extend bool) error {
-	f, err := ParseFixtures(data)
+	parse := ParseFixtures
+	if extend {
+		parse = decodeFixtures // validated below, once merged
+	}
+	f, err := parse(data)
 	if err != nil {
 		return err
 	}
@@ -266,7 +273,6 @@ type world struct {
 	quotas      map[scope]QuotaSpec
 	submissions map[scope][]time.Time // submission times within the last week
 	faults      []Fault
-	throttle    int
 	seq         uint64
 	lastCreated time.Time
 }
@@ -298,6 +304,20 @@ func (w *world) build(f *Fixtures) {
 		}
 		for _, im := range a.Images {
 			w.images[im.ID] = newImage(im, acc)
+		}
+		for _, ts := range a.Tasks {
+			created, _ := ts.created() // validated with the fixtures
+			w.seq++
+			t := &task{id: ts.ID, seq: w.seq, sc: scope{a.Name, ts.Region}, action: ts.Action, resource: ts.Resource,
+				status: cmp.Or(ts.Status, StatusProcessing), created: created, finished: created}
+			w.tasks[t.id] = t
+			ix := w.indexes[t.sc]
+			if ix == nil {
+				ix = &taskIndex{byStatus: map[string][]*task{}}
+				w.indexes[t.sc] = ix
+			}
+			i := sort.Search(len(ix.foreign), func(i int) bool { return newer(ix.foreign[i], t) })
+			ix.foreign = slices.Insert(ix.foreign, i, t)
 		}
 	}
 }

@@ -25,21 +25,29 @@ const (
 // accepts minute precision in StartTime and EndTime, as old documents show.
 const TimeLayout = "2006-01-02T15:04:05Z"
 
-// TaskAction is the only task action this reference creates.
+// TaskAction is the only task action this reference creates. Tasks of other actions exist
+// only as fixtures (TaskSpec).
 const TaskAction = "ExportImage"
 
-// task is one export task. Fields written by the writer goroutine: none (see runner).
+// importAction is the other action CancelTask supports (protocol.md E.3).
+const importAction = "ImportImage"
+
+// task is one export task, or a fixture task of another action (image nil, action set).
+// Fields written by the writer goroutine: none (see runner).
 type task struct {
-	id      string
-	seq     uint64 // creation order in the Service, the listing order
-	sc      scope
-	image   *image
-	bucket  string
-	prefix  string // "" when OSSPrefix was absent
-	format  diskimage.Format
-	status  string
-	created time.Time
-	started time.Time // when Processing began
+	id    string
+	seq   uint64 // creation order in the Service, the listing order
+	sc    scope
+	image *image // nil for a fixture task
+	// action and resource are a fixture task's TaskAction and ResourceId.
+	action   string
+	resource string
+	bucket   string
+	prefix   string // "" when OSSPrefix was absent
+	format   diskimage.Format
+	status   string
+	created  time.Time
+	started  time.Time // when Processing began
 	// finished is when the task reached its terminal state.
 	finished time.Time
 	total    int64 // source bytes to export (all disks)
@@ -56,6 +64,9 @@ type task struct {
 // <OSSPrefix>_<ImageId>_system.<ext>, <OSSPrefix>_<ImageId>_data_<device>.<ext>.
 // Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
 func (t *task) objectKeys() []string {
+	if t.foreign() {
+		return []string{}
+	}
 	keys := make([]string, len(t.image.disks))
 	for i, d := range t.image.disks {
 		k := t.image.spec.ID + "_" + d.objectPart() + "." + t.format.Extension()
@@ -68,6 +79,44 @@ func (t *task) objectKeys() []string {
 }
 
 func (t *task) inFlight() bool { return t.status == StatusWaiting || t.status == StatusProcessing }
+
+// foreign reports a fixture task of another action: it never moves on its own and is kept out
+// of the export indexes (and of the quotas).
+func (t *task) foreign() bool { return t.image == nil }
+
+// actionName is the task's TaskAction.
+func (t *task) actionName() string {
+	if t.foreign() {
+		return t.action
+	}
+	return TaskAction
+}
+
+// resourceID is the task's ResourceId: the image of an export.
+func (t *task) resourceID() string {
+	if t.foreign() {
+		return t.resource
+	}
+	return t.image.spec.ID
+}
+
+// cancellable reports whether CancelTask supports the task's action (protocol.md E.3:
+// ImportImage and ExportImage).
+func (t *task) cancellable() bool {
+	return t.actionName() == TaskAction || t.actionName() == importAction
+}
+
+// supportCancel is SupportCancel: an in-flight task of an action CancelTask supports.
+func (t *task) supportCancel() string { return boolString(t.inFlight() && t.cancellable()) }
+
+// newer is the listing order: later creation first, then later sequence (fixture tasks have
+// the lowest sequence numbers).
+func newer(a, b *task) bool {
+	if !a.created.Equal(b.created) {
+		return a.created.After(b.created)
+	}
+	return a.seq > b.seq
+}
 
 // percent is TaskProcess: the share of source bytes exported, rounded down; 100% only when
 // Finished.
@@ -83,12 +132,14 @@ func (t *task) percent() string {
 
 func boolString(b bool) string { return strconv.FormatBool(b) }
 
-// taskIndex lists an account's tasks in one region by creation order, all of them and per
-// filterable status, so DescribeTasks pages without sorting or scanning.
+// taskIndex lists an account's export tasks in one region by creation order, all of them and
+// per filterable status, so DescribeTasks pages without sorting or scanning. Fixture tasks of
+// other actions are few and kept apart, in foreign (oldest first, see newer).
 type taskIndex struct {
 	all      []*task
 	byStatus map[string][]*task // Finished, Processing, Failed
 	inFlight int
+	foreign  []*task
 }
 
 func (s *Service) index(sc scope) *taskIndex {
@@ -173,8 +224,8 @@ type DescribeTasksResult struct {
 
 func (t *task) wire() Task {
 	out := Task{
-		TaskId: t.id, TaskAction: TaskAction, TaskStatus: t.status, SupportCancel: boolString(t.inFlight()),
-		CreationTime: t.created.Format(TimeLayout), ResourceId: t.image.spec.ID,
+		TaskId: t.id, TaskAction: t.actionName(), TaskStatus: t.status, SupportCancel: t.supportCancel(),
+		CreationTime: t.created.Format(TimeLayout), ResourceId: t.resourceID(),
 	}
 	if !t.inFlight() {
 		out.FinishedTime = t.finished.Format(TimeLayout)
@@ -185,7 +236,7 @@ func (t *task) wire() Task {
 // DescribeTasksRequest carries the parameters of DescribeTasks as received ("" = absent).
 type DescribeTasksRequest struct {
 	RegionID    string
-	TaskAction  string   // only ExportImage tasks exist; another action lists nothing
+	TaskAction  string   // only tasks of that action (other actions than ExportImage: fixture tasks)
 	TaskIDs     string   // comma-separated, at most 100 (a JSON-array string is tolerated)
 	TaskStatus  string   // Finished, Processing or Failed filter; other values are ignored
 	StartTime   string   // creation time ≥, yyyy-MM-ddTHH:mm:ssZ or yyyy-MM-ddTHH:mmZ
@@ -197,7 +248,8 @@ type DescribeTasksRequest struct {
 
 // DescribeTasks lists the account's tasks in the region, newest first. Cost: O(page) without
 // TaskIds and ResourceIds (binary search on the time range in the creation-ordered index of
-// the status asked), O(matches in the range) with ResourceIds, O(ids) with TaskIds.
+// the status asked), O(matches in the range) with ResourceIds, O(ids) with TaskIds; fixture
+// tasks of other actions add O(their number × log tasks).
 func (s *Service) DescribeTasks(ctx context.Context, account string, req DescribeTasksRequest) (DescribeTasksResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -222,9 +274,6 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	if len(req.ResourceIDs) > 100 {
 		return out, spec.InvalidParameter.Err("ResourceIds")
 	}
-	if req.TaskAction != "" && req.TaskAction != TaskAction {
-		return out, nil
-	}
 	sc := scope{account, req.RegionID}
 	ix := s.st.indexes[sc]
 	if ix == nil {
@@ -235,9 +284,10 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 		status = req.TaskStatus
 	}
 	keep := func(t *task) bool {
-		return (status == "" || t.status == status) &&
+		return (req.TaskAction == "" || t.actionName() == req.TaskAction) &&
+			(status == "" || t.status == status) &&
 			!t.created.Before(from) && !t.created.After(to) &&
-			(len(req.ResourceIDs) == 0 || contains(req.ResourceIDs, t.image.spec.ID))
+			(len(req.ResourceIDs) == 0 || contains(req.ResourceIDs, t.resourceID()))
 	}
 	var match []*task // newest first
 	if len(ids) > 0 {
@@ -248,15 +298,40 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 				match = append(match, t)
 			}
 		}
-		sort.Slice(match, func(i, j int) bool { return match[i].seq > match[j].seq })
+		sort.Slice(match, func(i, j int) bool { return newer(match[i], match[j]) })
 	} else {
-		list := ix.all
-		if status != "" {
-			list = ix.byStatus[status]
+		var list []*task
+		if req.TaskAction == "" || req.TaskAction == TaskAction {
+			list = ix.all
+			if status != "" {
+				list = ix.byStatus[status]
+			}
 		}
 		lo := sort.Search(len(list), func(i int) bool { return !list[i].created.Before(from) })
 		hi := sort.Search(len(list), func(i int) bool { return list[i].created.After(to) })
 		list = list[lo:max(lo, hi)]
+		var foreign []*task // oldest first
+		for _, t := range ix.foreign {
+			if keep(t) {
+				foreign = append(foreign, t)
+			}
+		}
+		if len(foreign) > 0 {
+			if len(req.ResourceIDs) > 0 {
+				var kept []*task
+				for _, t := range list {
+					if contains(req.ResourceIDs, t.resourceID()) {
+						kept = append(kept, t)
+					}
+				}
+				list = kept
+			}
+			out.TotalCount = len(list) + len(foreign)
+			for _, t := range mergedPage(list, foreign, page, size) {
+				out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
+			}
+			return out, nil
+		}
 		if len(req.ResourceIDs) == 0 {
 			out.TotalCount = len(list)
 			end := len(list) - (page-1)*size
@@ -268,7 +343,7 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 		// Count every match, keep only the page's.
 		from := (page - 1) * size
 		for i := len(list) - 1; i >= 0; i-- {
-			if t := list[i]; contains(req.ResourceIDs, t.image.spec.ID) {
+			if t := list[i]; contains(req.ResourceIDs, t.resourceID()) {
 				if out.TotalCount >= from && out.TotalCount < from+size {
 					out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
 				}
@@ -282,6 +357,40 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 		out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
 	}
 	return out, nil
+}
+
+// mergedPage is page n, newest first, of the export tasks list and the fixture tasks foreign
+// (both oldest first). The exports between two fixture tasks are a contiguous run of list,
+// found by binary search, so the cost is O(len(foreign) × log len(list) + size).
+func mergedPage(list, foreign []*task, n, size int) []*task {
+	from := (n - 1) * size
+	var out []*task
+	pos, i := 0, len(list)      // list[:i] is still to come
+	take := func(run []*task) { // run is oldest first; it is consumed newest first
+		if pos+len(run) <= from {
+			pos += len(run)
+			return
+		}
+		skip := max(from-pos, 0)
+		pos += skip
+		for k := len(run) - 1 - skip; k >= 0 && len(out) < size; k-- {
+			out = append(out, run[k])
+			pos++
+		}
+	}
+	for j := len(foreign) - 1; j >= -1 && len(out) < size; j-- {
+		k := 0
+		if j >= 0 {
+			f := foreign[j]
+			k = sort.Search(i, func(x int) bool { return newer(list[x], f) })
+		}
+		take(list[k:i])
+		i = k
+		if j >= 0 && len(out) < size {
+			take(foreign[j : j+1])
+		}
+	}
+	return out
 }
 
 // TaskAttribute is the answer of DescribeTaskAttribute (the API layer adds RequestId).
@@ -337,8 +446,9 @@ func (s *Service) DescribeTaskAttribute(ctx context.Context, account, regionID, 
 		return TaskAttribute{}, err
 	}
 	out := TaskAttribute{
-		RegionId: regionID, TaskId: t.id, TaskAction: TaskAction, TaskStatus: t.status, TaskProcess: t.percent(),
-		SupportCancel: boolString(t.inFlight()), CreationTime: t.created.Format(TimeLayout),
+		RegionId: regionID, TaskId: t.id, TaskAction: t.actionName(), TaskStatus: t.status, TaskProcess: t.percent(),
+		SupportCancel: t.supportCancel(), CreationTime: t.created.Format(TimeLayout),
+		OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{}},
 	}
 	if !t.inFlight() {
 		out.FinishedTime = t.finished.Format(TimeLayout)
@@ -363,8 +473,9 @@ func (s *Service) DescribeTaskAttribute(ctx context.Context, account, regionID, 
 }
 
 // CancelTask cancels a Waiting or Processing task: its writer stops, its uploads are aborted,
-// it becomes Deleted and frees its concurrent slot. Any other state is
-// InvalidTaskId.IncorrectTaskStatus.
+// it becomes Deleted and frees its concurrent slot. A task of an action other than ExportImage
+// and ImportImage (a fixture task) is InvalidTaskId.TaskActionNotSupport, whatever its state;
+// a task in any other state is InvalidTaskId.IncorrectTaskStatus.
 func (s *Service) CancelTask(ctx context.Context, account, regionID, taskID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -373,8 +484,15 @@ func (s *Service) CancelTask(ctx context.Context, account, regionID, taskID stri
 	if err != nil {
 		return err
 	}
+	if !t.cancellable() {
+		return spec.TaskActionNotSupport.Err()
+	}
 	if !t.inFlight() {
 		return spec.TaskStatusIncorrect.Err()
+	}
+	if t.foreign() { // a fixture ImportImage task: outside the export indexes
+		t.status, t.finished = StatusDeleted, s.clock.Now()
+		return nil
 	}
 	if t.run != nil {
 		t.run.halt()

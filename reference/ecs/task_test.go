@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -449,4 +451,134 @@ func TestService_Reset(t *testing.T) {
 	if _, err := s.DescribeTaskAttribute(context.Background(), "acme", "test-1", "t-nothere"); codeOf(err) != spec.TaskNotFound {
 		t.Errorf("unknown task: %v", err)
 	}
+}
+
+// fixtureTasks adds tasks of other actions to smallFixtures' acme (test-1 and test-2) and zed,
+// at times around the exports of TestService_fixtureTasks (one a minute from t0).
+const fixtureTasks = `
+    tasks:
+      - {id: t-fx-old, region: test-1, action: ModifyDiskSpec, created: "2026-02-01T00:00:00Z"}
+      - {id: t-fx-new, region: test-1, action: ArchiveSnapshot, created: "2026-04-01T08:00:00+08:00"}
+      - {id: t-fx-mid, region: test-1, action: RedeployInstance, status: Finished, created: "2026-03-01T00:02:30Z"}
+      - {id: t-fx-imp, region: test-1, action: ImportImage, status: Waiting, resource: m-imported, created: "2026-03-01T00:04:30Z"}
+      - {id: t-fx-two, region: test-2, action: ModifyDiskSpec}
+`
+
+// TestService_fixtureTasks: tasks of other actions are listed in creation order among the
+// exports (every page of every size), filtered like them, described with no objects, never
+// progress, take no quota, and CancelTask refuses them with TaskActionNotSupport (an ImportImage
+// one is cancelled).
+func TestService_fixtureTasks(t *testing.T) {
+	doc := strings.Replace(smallFixtures, "        systemDisk: {sizeMiB: 8, dataMiB: 1, seed: 4}\n",
+		"        systemDisk: {sizeMiB: 8, dataMiB: 1, seed: 4}\n"+fixtureTasks, 1)
+	doc = strings.Replace(doc, "    buckets: [{name: zed-bkt, region: test-1}]\n",
+		"    buckets: [{name: zed-bkt, region: test-1}]\n    tasks: [{id: t-fx-zed, region: test-1, action: ModifyDiskSpec}]\n", 1)
+	s, _ := newTestService(t, doc)
+	ctx := context.Background()
+	var ex []string // exports, oldest first: 00:00 … 00:05
+	for range 6 {
+		ex = append(ex, mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt"))
+		s.Advance(time.Minute)
+	}
+	all := []string{"t-fx-new", ex[5], "t-fx-imp", ex[4], ex[3], "t-fx-mid", ex[2], ex[1], ex[0], "t-fx-old"}
+	list := func(req DescribeTasksRequest) ([]string, int) {
+		t.Helper()
+		req.RegionID = "test-1"
+		res, err := s.DescribeTasks(ctx, "acme", req)
+		if err != nil {
+			t.Fatalf("%+v: %v", req, err)
+		}
+		out := []string{}
+		for _, task := range res.TaskSet.Task {
+			out = append(out, task.TaskId)
+		}
+		return out, res.TotalCount
+	}
+	for size := 1; size <= len(all)+1; size++ {
+		for page := 1; (page-1)*size <= len(all); page++ {
+			got, n := list(DescribeTasksRequest{PageSize: strconv.Itoa(size), PageNumber: strconv.Itoa(page)})
+			want := append([]string{}, all[min((page-1)*size, len(all)):min(page*size, len(all))]...)
+			if !slices.Equal(got, want) || n != len(all) {
+				t.Fatalf("page %d of size %d: %v (%d), want %v (%d)", page, size, got, n, want, len(all))
+			}
+		}
+	}
+	checkPage := func(name string, req DescribeTasksRequest, want []string, total int) {
+		t.Helper()
+		if got, n := list(req); !slices.Equal(got, want) || n != total {
+			t.Errorf("%s: %v (%d), want %v (%d)", name, got, n, want, total)
+		}
+	}
+	check := func(name string, req DescribeTasksRequest, want []string) {
+		t.Helper()
+		checkPage(name, req, want, len(want))
+	}
+	check("ModifyDiskSpec", DescribeTasksRequest{TaskAction: "ModifyDiskSpec"}, []string{"t-fx-old"})
+	check("ImportImage", DescribeTasksRequest{TaskAction: "ImportImage"}, []string{"t-fx-imp"})
+	check("ExportImage", DescribeTasksRequest{TaskAction: "ExportImage"}, []string{ex[5], ex[4], ex[3], ex[2], ex[1], ex[0]})
+	check("unknown action", DescribeTasksRequest{TaskAction: "Bogus"}, []string{})
+	check("processing", DescribeTasksRequest{TaskStatus: "Processing"}, []string{"t-fx-new", "t-fx-old"})
+	checkPage("finished page 2", DescribeTasksRequest{TaskStatus: "Finished", PageSize: "3", PageNumber: "2"}, []string{"t-fx-mid", ex[2], ex[1]}, 7)
+	check("resource", DescribeTasksRequest{ResourceIDs: []string{"m-imported"}}, []string{"t-fx-imp"})
+	checkPage("resource of both", DescribeTasksRequest{ResourceIDs: []string{"m-imported", "m-tiny"}, PageSize: "2", PageNumber: "2"}, []string{ex[4], ex[3]}, 7)
+	check("time range", DescribeTasksRequest{StartTime: "2026-03-01T00:02:00Z", EndTime: "2026-03-01T00:04Z"}, []string{"t-fx-imp", ex[4], ex[3], "t-fx-mid", ex[2]})
+	check("ids", DescribeTasksRequest{TaskIDs: "t-fx-old," + ex[0] + ",t-fx-new,t-fx-zed,t-fx-two"}, []string{"t-fx-new", ex[0], "t-fx-old"})
+	if got, n := list(DescribeTasksRequest{}); n != len(all) || len(got) != 10 {
+		t.Errorf("zed's or test-2's task leaked into acme's test-1 listing: %v", got)
+	}
+	res, _ := s.DescribeTasks(ctx, "acme", DescribeTasksRequest{RegionID: "test-1", TaskIDs: "t-fx-new"})
+	if task := res.TaskSet.Task[0]; task.TaskAction != "ArchiveSnapshot" || task.TaskStatus != StatusProcessing ||
+		task.SupportCancel != "false" || task.CreationTime != "2026-04-01T00:00:00Z" || task.FinishedTime != "" || task.ResourceId != "" {
+		t.Errorf("t-fx-new listed as %+v", task)
+	}
+
+	// Described with no objects; never progressing, whatever the clock does.
+	s.Advance(24 * time.Hour)
+	a := attr(t, s, "acme", "test-1", "t-fx-old")
+	if a.TaskAction != "ModifyDiskSpec" || a.TaskStatus != StatusProcessing || a.TaskProcess != "0%" || a.SupportCancel != "false" ||
+		a.TotalCount != 0 || a.OperationProgressSet.OperationProgress == nil || len(a.OperationProgressSet.OperationProgress) != 0 || a.FinishedTime != "" {
+		t.Errorf("t-fx-old = %+v", a)
+	}
+	if a := attr(t, s, "acme", "test-1", "t-fx-mid"); a.TaskProcess != "100%" || a.FinishedTime != "2026-03-01T00:02:30Z" {
+		t.Errorf("t-fx-mid = %+v", a)
+	}
+	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusWaiting || a.SupportCancel != "true" {
+		t.Errorf("t-fx-imp = %+v", a)
+	}
+	if n := s.InFlight("acme", "test-1"); n != 0 {
+		t.Errorf("in flight = %d, want 0: fixture tasks take no export quota", n)
+	}
+
+	// CancelTask: the action first, then the state; another account's or region's is not found.
+	for _, c := range []struct {
+		account, region, id string
+		want                *spec.Code
+	}{
+		{"acme", "test-1", "t-fx-old", spec.TaskActionNotSupport},
+		{"acme", "test-1", "t-fx-mid", spec.TaskActionNotSupport},
+		{"acme", "test-1", ex[0], spec.TaskStatusIncorrect},
+		{"acme", "test-1", "t-fx-zed", spec.TaskNotFound},
+		{"acme", "test-1", "t-fx-two", spec.TaskNotFound},
+		{"acme", "test-2", "t-fx-two", spec.TaskActionNotSupport},
+		{"acme", "test-1", "t-eic-no-such-task", spec.TaskNotFound},
+		{"acme", "test-1", "t-fx-imp", nil},
+		{"acme", "test-1", "t-fx-imp", spec.TaskStatusIncorrect},
+	} {
+		if err := s.CancelTask(ctx, c.account, c.region, c.id); codeOf(err) != c.want {
+			t.Errorf("CancelTask(%s, %s, %s) = %v, want %v", c.account, c.region, c.id, err, c.want)
+		}
+	}
+	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusDeleted || a.SupportCancel != "false" || a.FinishedTime != s.Now().Format(TimeLayout) {
+		t.Errorf("cancelled t-fx-imp = %+v", a)
+	}
+	check("deleted import", DescribeTasksRequest{TaskAction: "ImportImage"}, []string{"t-fx-imp"})
+
+	// Reset brings the fixture tasks back as they were.
+	if err := s.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusWaiting {
+		t.Errorf("after Reset t-fx-imp is %s", a.TaskStatus)
+	}
+	check("after Reset", DescribeTasksRequest{}, []string{"t-fx-new", "t-fx-imp", "t-fx-mid", "t-fx-old"})
 }
