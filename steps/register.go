@@ -47,7 +47,10 @@ import (
 //
 //	the export quota of account "NAME" in region "REGION" is N concurrent and M weekly
 //	the next export of account "NAME" fails at N percent
-//	the next request is throttled
+//	the next request is throttled                    Throttling.User (ACS-E13)
+//	the next request fails with "KIND"               an injected fault for anyone: "throttle" (ACS-E13),
+//	                                                 "internal-error" (ACS-E15, 500), "unavailable" (ACS-E16, 503)
+//	the next N request(s) of account "NAME" fail with "KIND"   the same for that account only, N times
 //	N seconds|minutes|hours|days pass
 //
 // Actions:
@@ -111,6 +114,8 @@ func Register(sc *godog.ScenarioContext, cfg *Config) {
 	sc.Step(`^the export quota of account "([^"]*)" in region "([^"]*)" is (\d+) concurrent and (\d+) weekly$`, g(w.quota))
 	sc.Step(`^the next export of account "([^"]*)" fails at (\d+) percent$`, g(w.exportFault))
 	sc.Step(`^the next request is throttled$`, g(w.throttled))
+	sc.Step(`^the next request fails with "(throttle|internal-error|unavailable)"$`, g(w.nextRequestFails))
+	sc.Step(`^the next (\d+) requests? of account "([^"]*)" fails? with "(throttle|internal-error|unavailable)"$`, g(w.nextRequestsOfFail))
 	sc.Step(`^(\d+) (seconds?|minutes?|hours?|days?) pass(?:es)?$`, g(w.timePasses))
 
 	sc.Step(`^I export the image$`, g(w.iExport))

@@ -321,11 +321,30 @@ func (w *world) exportFault(account string, percent int) error {
 	return w.fail(w.cfg.Control.Fault(w.ctx(), map[string]any{"kind": "fail-export", "account": a.Name, "atPercent": percent}))
 }
 
-func (w *world) throttled() error {
+func (w *world) throttled() error { return w.requestFault(1, "", "throttle") }
+
+// requestFault makes the next n requests of account (a logical name; "" for anyone) answer
+// an injected fault: "throttle" (ACS-E13), "internal-error" (ACS-E15) or "unavailable"
+// (ACS-E16). n of 0 is one request.
+func (w *world) requestFault(n int, account, kind string) error {
 	if err := w.needControl("fault injection"); err != nil {
 		return err
 	}
-	return w.fail(w.cfg.Control.Fault(w.ctx(), map[string]any{"kind": "throttle", "count": 1}))
+	f := map[string]any{"kind": kind, "count": max(n, 1)}
+	if account != "" {
+		a, err := w.cfg.Fixtures.account(account)
+		if err != nil {
+			return w.check(err)
+		}
+		f["account"] = a.Name
+	}
+	return w.fail(w.cfg.Control.Fault(w.ctx(), f))
+}
+
+func (w *world) nextRequestFails(kind string) error { return w.requestFault(1, "", kind) }
+
+func (w *world) nextRequestsOfFail(n int, account, kind string) error {
+	return w.requestFault(n, account, kind)
 }
 
 func (w *world) stsCredentials(account, ttl string) error {
