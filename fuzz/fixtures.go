@@ -10,6 +10,8 @@ type World struct {
 	Regions  map[string]Region   // regions that exist
 	Images   map[string]Image    // by image ID
 	Buckets  map[string]Bucket   // by bucket name
+	// Tasks are the fixture tasks of other actions than ExportImage, by ID.
+	Tasks map[string]FixtureTask
 	// Quota is the default per account and region.
 	Quota Quota
 }
@@ -53,6 +55,10 @@ type Image struct {
 // Bucket is an OSS bucket of one account.
 type Bucket struct{ Name, Owner, Region string }
 
+// FixtureTask is a task of another action that exists from the start (docs/reference.md):
+// it never progresses, and CancelTask supports only ImportImage and ExportImage tasks.
+type FixtureTask struct{ ID, Account, Region, Action, Status string }
+
 // Quota is a concurrent and weekly export quota.
 type Quota struct{ Concurrent, Weekly int }
 
@@ -70,6 +76,7 @@ func DefaultWorld() *World {
 		Regions:  map[string]Region{},
 		Images:   map[string]Image{},
 		Buckets:  map[string]Bucket{},
+		Tasks:    map[string]FixtureTask{},
 		Quota:    Quota{Concurrent: 5, Weekly: 100},
 	}
 	acct := func(name string, allow bool, role, key, secret string) {
@@ -129,6 +136,7 @@ func DefaultWorld() *World {
 		img(Image{ID: "m-eic-custom-" + a, Owner: a, Region: hz})
 		bkt("eic-export-"+a, a, hz)
 	}
+	w.Tasks["t-eic-modifydiskspec"] = FixtureTask{ID: "t-eic-modifydiskspec", Account: "demo", Region: hz, Action: "ModifyDiskSpec", Status: "Processing"}
 	return w
 }
 

@@ -429,7 +429,8 @@ func atoi(s string) int64 {
 // expectTaskCall is DescribeTaskAttribute and CancelTask (protocol.md E.2, E.3, reference.md
 // "Tasks"): RegionId and TaskId required (the documents do not order the two checks, nor
 // region existence against TaskId presence), the task must be the account's own in that
-// region, and CancelTask needs a Waiting or Processing task.
+// region, and CancelTask needs a Waiting or Processing task. A fixture task of another action
+// (World.Tasks) is described but not cancelled (TaskActionNotSupport, E.3).
 func expectTaskCall(w *World, st *State, account, action string, q url.Values) Outcome {
 	region, taskID := q.Get("RegionId"), q.Get("TaskId")
 	var rows []*spec.Code
@@ -441,6 +442,17 @@ func expectTaskCall(w *World, st *State, account, action string, q url.Values) O
 	}
 	if len(rows) > 0 {
 		return fail("E.2/E.3: RegionId and TaskId required, region must exist", rows...)
+	}
+	if f, ok := w.Tasks[taskID]; ok && st.Task(taskID) == nil {
+		switch {
+		case f.Account != account || f.Region != region:
+			return fail("E.2/E.3: not the account's task in that region", spec.TaskNotFound)
+		case action == "CancelTask" && f.Action != "ImportImage":
+			return fail("E.3: CancelTask supports ImportImage and ExportImage tasks only", spec.TaskActionNotSupport)
+		case action == "CancelTask" && f.Status != "Waiting" && f.Status != "Processing":
+			return fail("E.3: only a Waiting or Processing task can be cancelled", spec.TaskStatusIncorrect)
+		}
+		return Outcome{Success: true, Rule: "E.2/E.3: a fixture task"}
 	}
 	t := st.Task(taskID)
 	if t == nil || t.Account != account || t.Region != region {

@@ -111,6 +111,10 @@ func TestExpect_Companions(t *testing.T) {
 		{req("demo", "CancelTask", "RegionId", "cn-hangzhou", "TaskId", "t-2"), "ok"},
 		{req("other", "CancelTask", "RegionId", "cn-hangzhou", "TaskId", "t-2"), "InvalidTaskId.NotFound"},
 		{req("demo", "DescribeTaskAttribute", "RegionId", "cn-hangzhou", "TaskId", "t-1"), "ok"},
+		{req("demo", "DescribeTaskAttribute", "RegionId", "cn-hangzhou", "TaskId", "t-eic-modifydiskspec"), "ok"},
+		{req("demo", "CancelTask", "RegionId", "cn-hangzhou", "TaskId", "t-eic-modifydiskspec"), "InvalidTaskId.TaskActionNotSupport"},
+		{req("other", "CancelTask", "RegionId", "cn-hangzhou", "TaskId", "t-eic-modifydiskspec"), "InvalidTaskId.NotFound"},
+		{req("demo", "CancelTask", "RegionId", "cn-beijing", "TaskId", "t-eic-modifydiskspec"), "InvalidTaskId.NotFound"},
 		{req("demo", "DescribeTaskAttribute", "RegionId", "cn-hangzhou"), "MissingParameter"},
 	}
 	for _, tt := range tests {
