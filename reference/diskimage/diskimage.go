@@ -334,7 +334,7 @@ func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, 
 				return
 			}
 			buf = buf[:c.Length]
-			n := min(c.Length, size-c.Offset)
+			n := max(0, min(c.Length, size-c.Offset))
 			err := readFull(src, buf[:n], c.Offset)
 			clear(buf[n:])
 			select {

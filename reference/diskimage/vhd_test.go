@@ -249,3 +249,23 @@ func TestWriteSeedCorporaVHD(t *testing.T) {
 	writeSeedCorpus(t, "FuzzReadVHD", "fixed-4KiB", fixed.Bytes())
 	writeSeedCorpus(t, "FuzzReadVHD", "dynamic-4KiB-blocks", vhdTinyDynamic(16*kib, map[int64][]byte{1: []byte("hello"), 3: []byte("end")}))
 }
+
+// TestVHD_SizeEndsInFirstHalfOfBlock covers a disk whose last 2 MiB block is less than half
+// used: the writer's read-ahead chunks then start past the end of the disk.
+func TestVHD_SizeEndsInFirstHalfOfBlock(t *testing.T) {
+	size := int64(2<<20 + 512)
+	src := NewSynthetic(size, []Extent{{Offset: 0, Length: size}}, 9)
+	var out bytes.Buffer
+	if err := Write(&out, src, VHD, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	img, err := Open(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Checksum(img)
+	want, _ := Checksum(src)
+	if got != want {
+		t.Errorf("round trip sha256 %s, want %s", got, want)
+	}
+}
