@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -312,4 +314,139 @@ func TestWithMutant(t *testing.T) {
 	if status, body := h.call("demo", "ExportImage", exportOK+"-x"); status != 200 {
 		t.Errorf("unchecked-oss-prefix: %d %v", status, body)
 	}
+}
+
+// TestServer_ConcurrentClients runs 32 signed clients against one server for a bounded time —
+// exporting, cancelling and describing while the virtual clock moves — then checks the
+// invariants: no 5xx, quotas never exceeded, every task accounted for once, objects for
+// Finished tasks only.
+func TestServer_ConcurrentClients(t *testing.T) {
+	const accounts, clients = 8, 32
+	var fx strings.Builder
+	fx.WriteString("accounts:\n")
+	for a := 1; a <= accounts; a++ {
+		fmt.Fprintf(&fx, `  - name: load%[1]d
+    id: "30000000000000%02[1]d"
+    quotas: {concurrent: 2, weekly: 1000}
+    keys: [{id: LTAI5tEicLoadKey%02[1]d, secret: EicLoadSecret%02[1]d}]
+    roles: [{name: AliyunECSImageExportDefaultRole, trust: ecs.aliyuncs.com, policies: [AliyunECSImageExportRolePolicy]}]
+    buckets: [{name: eic-load%[1]d, region: ap-southeast-1}]
+    images:
+      - {id: m-load%[1]d-a, region: ap-southeast-1, name: load-a, systemDisk: {sizeMiB: 64, dataMiB: 2, seed: %[1]d}}
+      - {id: m-load%[1]d-b, region: ap-southeast-1, name: load-b, systemDisk: {sizeMiB: 64, dataMiB: 2, seed: 1%[1]d}}
+      - {id: m-load%[1]d-c, region: ap-southeast-1, name: load-c, systemDisk: {sizeMiB: 64, dataMiB: 2, seed: 2%[1]d}}
+`, a)
+	}
+	h := start(t, reference.WithExtraFixtures([]byte(fx.String())), reference.WithExportSpeed(1<<20))
+	for a := 1; a <= accounts; a++ {
+		keys[fmt.Sprintf("load%d", a)] = [2]string{fmt.Sprintf("LTAI5tEicLoadKey%02d", a), fmt.Sprintf("EicLoadSecret%02d", a)}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	var mu sync.Mutex
+	var problems []string
+	report := func(format string, args ...any) {
+		mu.Lock()
+		problems = append(problems, fmt.Sprintf(format, args...))
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			account := fmt.Sprintf("load%d", c%accounts+1)
+			hc := &harness{t: t, srv: h.srv, token: h.token}
+			for i := 0; time.Now().Before(deadline); i++ {
+				var status int
+				var body map[string]any
+				switch i % 4 {
+				case 0, 1:
+					img := fmt.Sprintf("m-%s-%c", account, 'a'+rune((c+i)%3))
+					status, body = hc.call(account, "ExportImage", "RegionId=ap-southeast-1&ImageId="+img+"&OSSBucket=eic-"+account+"&ImageFormat=qcow2")
+					if code, _ := body["Code"].(string); status != 200 && code != "ImageIsExporting" && code != "ConcurrentQuotaExceed.ExportImage" {
+						report("ExportImage: %d %v", status, body)
+					}
+				case 2:
+					status, body = hc.call(account, "DescribeTasks", "RegionId=ap-southeast-1&PageSize=100&TaskStatus=Processing")
+					if n, _ := body["TotalCount"].(json.Number).Int64(); status == 200 && n > 2 {
+						report("%s has %d Processing tasks, quota 2", account, n)
+					}
+				case 3:
+					_, list := hc.call(account, "DescribeTasks", "RegionId=ap-southeast-1&PageSize=1")
+					if id := firstTaskID(list); id != "" {
+						status, body = hc.call(account, "CancelTask", "RegionId=ap-southeast-1&TaskId="+id)
+						if code, _ := body["Code"].(string); status != 200 && code != "InvalidTaskId.IncorrectTaskStatus" {
+							report("CancelTask: %d %v", status, body)
+						}
+					}
+					if c == 0 {
+						hc.advance(3 * time.Second)
+					}
+				}
+				if status >= 500 {
+					report("5xx: %d %v", status, body)
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	h.advance(time.Hour) // let every task end
+	for _, p := range problems {
+		t.Error(p)
+	}
+	seen := map[string]bool{}
+	for a := 1; a <= accounts; a++ {
+		account := fmt.Sprintf("load%d", a)
+		var objects []struct{ Key string }
+		h.control("GET", "buckets/eic-"+account+"/objects", nil, &objects)
+		keysInBucket := map[string]bool{}
+		for _, o := range objects {
+			keysInBucket[o.Key] = true
+		}
+		finishedObjects := 0
+		for page := 1; ; page++ {
+			_, body := h.call(account, "DescribeTasks", fmt.Sprintf("RegionId=ap-southeast-1&PageSize=100&PageNumber=%d", page))
+			tasks := acs.AsList(body["TaskSet"].(map[string]any)["Task"])
+			if len(tasks) == 0 {
+				break
+			}
+			for _, x := range tasks {
+				task := x.(map[string]any)
+				id, status := task["TaskId"].(string), task["TaskStatus"].(string)
+				if seen[id] {
+					t.Errorf("task %s listed twice", id)
+				}
+				seen[id] = true
+				want := task["ResourceId"].(string) + "_system.qcow2" // no OSSPrefix was sent
+				switch status {
+				case "Finished":
+					finishedObjects++
+					if !keysInBucket[want] {
+						t.Errorf("finished task %s has no object %s", id, want)
+					}
+				case "Deleted", "Failed":
+				default:
+					t.Errorf("task %s is %s after an hour", id, status)
+				}
+			}
+		}
+		if len(objects) > finishedObjects {
+			t.Errorf("%s: %d objects for %d finished tasks", account, len(objects), finishedObjects)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no task was created")
+	}
+	t.Logf("%d tasks over %d accounts", len(seen), accounts)
+}
+
+func firstTaskID(body map[string]any) string {
+	set, _ := body["TaskSet"].(map[string]any)
+	for _, x := range acs.AsList(set["Task"]) {
+		if task, ok := x.(map[string]any); ok {
+			id, _ := task["TaskId"].(string)
+			return id
+		}
+	}
+	return ""
 }
