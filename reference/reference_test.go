@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -58,6 +59,11 @@ func start(t *testing.T, opts ...reference.Option) *harness {
 // call sends a V3-signed action as account and returns the status and decoded body.
 func (h *harness) call(account, action string, params string) (int, map[string]any) {
 	h.t.Helper()
+	return h.callWith(h.srv.Client(), account, action, params)
+}
+
+func (h *harness) callWith(client *http.Client, account, action string, params string) (int, map[string]any) {
+	h.t.Helper()
 	v, err := url.ParseQuery(params)
 	if err != nil {
 		h.t.Fatal(err)
@@ -68,7 +74,7 @@ func (h *harness) call(account, action string, params string) (int, map[string]a
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	resp, err := h.srv.Client().Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -449,4 +455,49 @@ func firstTaskID(body map[string]any) string {
 		}
 	}
 	return ""
+}
+
+// TestServer_ServeShutsDownAndReportsTasks starts a real-clock server on a loopback listener,
+// submits an export too slow to finish, cancels the context and expects a clean stop that
+// names the interrupted task.
+func TestServer_ServeShutsDownAndReportsTasks(t *testing.T) {
+	ref, err := reference.New(reference.WithExportSpeed(1)) // one byte a second: never finishes
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		ids []string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ids, err := ref.Serve(ctx, l)
+		done <- result{ids, err}
+	}()
+	h := &harness{t: t, srv: &httptest.Server{URL: "http://" + l.Addr().String()}, token: ref.ControlToken()}
+	_, body := h.callWith(http.DefaultClient, "demo", "ExportImage", exportOK)
+	taskID, _ := body["TaskId"].(string)
+	if taskID == "" {
+		t.Fatalf("ExportImage: %v", body)
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Errorf("Serve: %v", r.err)
+		}
+		if len(r.ids) != 1 || r.ids[0] != taskID {
+			t.Errorf("interrupted tasks = %v, want [%s]", r.ids, taskID)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Serve did not stop")
+	}
+	if _, err := http.Get("http://" + l.Addr().String() + "/"); err == nil {
+		t.Error("the server still answers after shutdown")
+	}
 }

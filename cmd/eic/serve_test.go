@@ -3,21 +3,19 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/exportimage/eic/reference"
 )
 
 func TestKeyAccounts_GiveEachKeyAWorkingAccount(t *testing.T) {
 	doc, err := keyAccounts([]string{"AKID1:secret1", "AKID2:secret2"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	srv, err := reference.New(reference.WithExtraFixtures(doc))
-	if err != nil {
-		t.Fatalf("the extra accounts do not load: %v", err)
-	}
+	require.NoError(t, err, "the extra accounts do not load")
 	defer srv.Close()
 	found := map[string]string{}
 	for _, a := range srv.Accounts() {
@@ -25,29 +23,23 @@ func TestKeyAccounts_GiveEachKeyAWorkingAccount(t *testing.T) {
 			found[k.ID] = a.Name
 		}
 	}
-	if found["AKID1"] == "" || found["AKID2"] == "" || found["AKID1"] == found["AKID2"] {
-		t.Errorf("accounts by key = %v, want one account per key", found)
-	}
-	if _, err := keyAccounts([]string{"no-secret"}); err == nil {
-		t.Error("a key without a secret was accepted")
-	}
+	assert.NotEmpty(t, found["AKID1"])
+	assert.NotEmpty(t, found["AKID2"])
+	assert.NotEqual(t, found["AKID1"], found["AKID2"], "two keys share an account")
+	_, err = keyAccounts([]string{"no-secret"})
+	assert.Error(t, err, "a key without a secret was accepted")
 }
 
 func TestReadKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(path, []byte("# demo keys\nA:1\n\n B:2 \n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("# demo keys\nA:1\n\n B:2 \n"), 0o600))
 	got, err := readKeyFile(path)
-	if err != nil || strings.Join(got, ",") != "A:1,B:2" {
-		t.Errorf("readKeyFile = %v, %v", got, err)
-	}
-	if err := os.WriteFile(path, []byte("just-an-id\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readKeyFile(path); err == nil || !strings.Contains(err.Error(), ":1:") {
-		t.Errorf("a malformed line gave %v, want an error naming line 1", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{"A:1", "B:2"}, got)
+
+	require.NoError(t, os.WriteFile(path, []byte("just-an-id\n"), 0o600))
+	_, err = readKeyFile(path)
+	assert.ErrorContains(t, err, ":1:", "a malformed line must be named")
 }
 
 func TestServe_BadFlags(t *testing.T) {
@@ -58,8 +50,8 @@ func TestServe_BadFlags(t *testing.T) {
 		{"serve", "--export-speed", "-1"},
 		{"serve", "extra"},
 	} {
-		if code, _, stderr := run(t, args...); code != 2 || stderr == "" {
-			t.Errorf("eic %v = %d (%q), want 2 with a message", args, code, stderr)
-		}
+		code, _, stderr := run(t, args...)
+		assert.Equal(t, 2, code, "eic %v", args)
+		assert.NotEmpty(t, stderr, "eic %v printed no message", args)
 	}
 }
