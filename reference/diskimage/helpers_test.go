@@ -98,22 +98,28 @@ func fuzzSource(data []byte, seed int64, maxSize, align int64) Source {
 	return NewSynthetic(size, ext, seed)
 }
 
-// requireSameContent fails t unless got and want have the same size and bytes, compared
-// over the whole disk in chunks.
+// requireSameContent fails t unless got and want have the same size and bytes, got's extents
+// keep the Source contract and cover every non-zero byte. It compares in chunks of an odd
+// size, so reads straddle every cluster, grain and block boundary, and fails on short reads.
 func requireSameContent(t testing.TB, got, want Source) {
 	t.Helper()
 	if got.Size() != want.Size() {
 		t.Fatalf("size = %d, want %d", got.Size(), want.Size())
 	}
-	const chunk = 1 << 20
+	requireExtentsValid(t, got)
+	size := want.Size()
+	const chunk = 100_003
 	a, b := make([]byte, chunk), make([]byte, chunk)
-	for off := int64(0); off < want.Size(); off += chunk {
-		n := int(min(chunk, want.Size()-off))
-		if _, err := want.ReadAt(b[:n], off); err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == want.Size()) {
-			t.Fatalf("reading source at %d: %v", off, err)
+	readOK := func(k, n int, err error, off int64) bool {
+		return k == n && (err == nil || errors.Is(err, io.EOF) && off+int64(n) == size)
+	}
+	for off := int64(0); off < size; off += chunk {
+		n := int(min(chunk, size-off))
+		if k, err := want.ReadAt(b[:n], off); !readOK(k, n, err, off) {
+			t.Fatalf("reading source: ReadAt(%d bytes, %d) = %d, %v", n, off, k, err)
 		}
-		if _, err := got.ReadAt(a[:n], off); err != nil && !(errors.Is(err, io.EOF) && off+int64(n) == got.Size()) {
-			t.Fatalf("reading image at %d: %v", off, err)
+		if k, err := got.ReadAt(a[:n], off); !readOK(k, n, err, off) {
+			t.Fatalf("reading image: ReadAt(%d bytes, %d) = %d, %v", n, off, k, err)
 		}
 		if !bytes.Equal(a[:n], b[:n]) {
 			i := 0
@@ -126,7 +132,20 @@ func requireSameContent(t testing.TB, got, want Source) {
 	if n, err := got.ReadAt(a[:1], got.Size()); n != 0 || !errors.Is(err, io.EOF) {
 		t.Fatalf("ReadAt(Size) = %d, %v; want 0, io.EOF", n, err)
 	}
-	requireExtentsValid(t, got)
+	// Every byte outside got's extents must be zero: checked by reading want over got's holes.
+	pos := int64(0)
+	for _, e := range append(got.Extents(), Extent{size, 0}) {
+		for off := pos; off < e.Offset; off += chunk {
+			n := int(min(chunk, e.Offset-off))
+			if err := readFull(want, b[:n], off); err != nil {
+				t.Fatal(err)
+			}
+			if !isZero(b[:n]) {
+				t.Fatalf("source has data at %d outside the image's extents %v", off, got.Extents())
+			}
+		}
+		pos = e.End()
+	}
 }
 
 // requireExtentsValid checks the Source contract on s's extents.
@@ -153,14 +172,14 @@ func writeRawFile(t testing.TB, src Source) string {
 	buf := make([]byte, 1<<20)
 	for _, e := range src.Extents() {
 		for off := e.Offset; off < e.End(); {
-			n := int(min(int64(len(buf)), e.End()-off))
-			if _, err := src.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
+			n := min(int64(len(buf)), e.End()-off)
+			if err := readFull(src, buf[:n], off); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := f.WriteAt(buf[:n], off); err != nil {
 				t.Fatal(err)
 			}
-			off += int64(n)
+			off += n
 		}
 	}
 	if err := f.Truncate(src.Size()); err != nil {
@@ -347,7 +366,8 @@ func fuzzRead(t *testing.T, b []byte, f Format) {
 }
 
 // writeSeedCorpus writes one seed in the `go test fuzz v1` file format to
-// testdata/fuzz/<target>/<name>. Only TestWriteSeedCorpora calls it, when asked.
+// testdata/fuzz/<target>/<name>. Only the TestWriteSeedCorpora* tests and
+// TestVMDK_WriteFuzzSeeds call it, when asked.
 func writeSeedCorpus(t *testing.T, target, name string, values ...any) {
 	t.Helper()
 	var b strings.Builder
@@ -358,6 +378,8 @@ func writeSeedCorpus(t *testing.T, target, name string, values ...any) {
 			fmt.Fprintf(&b, "[]byte(%q)\n", v)
 		case int64:
 			fmt.Fprintf(&b, "int64(%d)\n", v)
+		case uint16:
+			fmt.Fprintf(&b, "uint16(%d)\n", v)
 		case bool:
 			fmt.Fprintf(&b, "bool(%v)\n", v)
 		default:

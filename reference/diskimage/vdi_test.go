@@ -30,7 +30,7 @@ func TestVDI_RoundTrip(t *testing.T) {
 			if img.Format() != VDI {
 				t.Errorf("Format() = %q, want vdi", img.Format())
 			}
-			vmdkCompare(t, img, src)
+			requireSameContent(t, img, src)
 		})
 	}
 }
@@ -114,21 +114,18 @@ func TestVDI_WriteErrors(t *testing.T) {
 }
 
 func TestVDI_Qemu(t *testing.T) {
-	vmdkQemuImg(t)
+	requireQemu(t)
 	dir := t.TempDir()
 	for name, src := range vmdkTestSources() {
 		t.Run(name, func(t *testing.T) {
-			raw := filepath.Join(dir, name+".raw")
-			vmdkWriteRawFile(t, src, raw)
+			raw := writeRawFile(t, src)
 			ours := filepath.Join(dir, name+".vdi")
 			if err := os.WriteFile(ours, vdiWrite(t, src, Options{}), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			vmdkRun(t, "check", "-f", "vdi", ours)
-			vmdkRun(t, "compare", "-f", "raw", "-F", "vdi", raw, ours)
-			q := filepath.Join(dir, name+".qemu.vdi")
-			vmdkRun(t, "convert", "-f", "raw", "-O", "vdi", raw, q)
-			vmdkCompare(t, vmdkOpenFile(t, q, openVDI), src)
+			qemuCheck(t, VDI, ours)
+			qemuCompare(t, raw, VDI, ours)
+			requireSameContent(t, openImage(t, qemuConvert(t, raw, VDI, ""), VDI), src)
 		})
 	}
 }
@@ -166,7 +163,7 @@ func TestVDI_Hostile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the unmutated image fails: %v", err)
 	}
-	vmdkCompare(t, img, &vmdkMemSource{data: bytes.Repeat([]byte{7}, 4096), ext: []Extent{{0, 4096}}})
+	requireSameContent(t, img, &memDisk{data: bytes.Repeat([]byte{7}, 4096), ext: []Extent{{0, 4096}}})
 	mut := func(f func(b []byte)) []byte { b := bytes.Clone(good); f(b); return b }
 	cases := map[string][]byte{
 		"empty":            {},
@@ -211,7 +208,7 @@ func TestVDI_Hostile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vmdkCompare(t, img, NewSynthetic(4096, nil, 0))
+	requireSameContent(t, img, NewSynthetic(4096, nil, 0))
 }
 
 func FuzzRoundTripVDI(f *testing.F) {
@@ -223,7 +220,7 @@ func FuzzRoundTripVDI(f *testing.F) {
 		if err != nil {
 			t.Fatalf("openVDI: %v", err)
 		}
-		vmdkCompare(t, img, src)
+		requireSameContent(t, img, src)
 	})
 }
 

@@ -5,35 +5,21 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// vmdkMemSource is an in-memory Source whose extents may hold explicit zeros.
-type vmdkMemSource struct {
-	data []byte
-	ext  []Extent
-}
-
-func (m *vmdkMemSource) Size() int64       { return int64(len(m.data)) }
-func (m *vmdkMemSource) Extents() []Extent { return m.ext }
-func (m *vmdkMemSource) ReadAt(p []byte, off int64) (int, error) {
-	return readClipped(bytes.NewReader(m.data), int64(len(m.data)), p, off)
-}
 
 // vmdkTestSources are the shapes every writer test runs over: sizes that are not multiples of
 // a grain or block, extents crossing grain (64 KiB), block (1 MiB) and grain-table (32 MiB)
 // boundaries, and extents holding nothing but zeros.
 func vmdkTestSources() map[string]Source {
 	const K, M = 1 << 10, 1 << 20
-	zeros := &vmdkMemSource{data: make([]byte, 3*M+512), ext: []Extent{{0, 2 * M}}}
-	mixed := &vmdkMemSource{data: make([]byte, 2*M+64*K+1536), ext: []Extent{{0, 2*M + 64*K + 1536}}}
-	NewSynthetic(mixed.Size(), []Extent{{100, 5000}, {M - 3, 70 * K}, {2*M + 64*K, 1536}}, 9).ReadAt(mixed.data, 0)
+	zeros := &memDisk{data: make([]byte, 3*M+512), ext: []Extent{{0, 2 * M}}}
+	mixed := newMemDisk(2*M+64*K+1536, []Extent{{100, 5000}, {M - 3, 70 * K}, {2*M + 64*K, 1536}}, 9)
+	mixed.ext = []Extent{{0, mixed.Size()}} // one extent holding the data and the zeros between
 	return map[string]Source{
 		"empty":        NewSynthetic(3*M+512, nil, 1),
 		"zero-extents": zeros,
@@ -45,122 +31,6 @@ func vmdkTestSources() map[string]Source {
 		}, 3),
 		"single-sector": NewSynthetic(512, []Extent{{0, 512}}, 4),
 	}
-}
-
-// vmdkCompare fails unless got reads exactly like want, comparing in chunks of an odd size so
-// reads straddle every grain and block boundary, and checks got's extents keep the contract.
-func vmdkCompare(t *testing.T, got, want Source) {
-	t.Helper()
-	if got.Size() != want.Size() {
-		t.Fatalf("size = %d, want %d", got.Size(), want.Size())
-	}
-	var prev int64
-	for _, e := range got.Extents() {
-		if e.Offset < prev || e.Length <= 0 || e.End() > got.Size() {
-			t.Fatalf("extents %v break the Source contract", got.Extents())
-		}
-		prev = e.End()
-	}
-	const chunk = 100_003
-	a, b := make([]byte, chunk), make([]byte, chunk)
-	for off := int64(0); off < want.Size(); off += chunk {
-		n := int(min(chunk, want.Size()-off))
-		if k, err := got.ReadAt(a[:n], off); k != n || (err != nil && err != io.EOF) {
-			t.Fatalf("ReadAt(%d, %d) = %d, %v", n, off, k, err)
-		}
-		if err := readFull(want, b[:n], off); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a[:n], b[:n]) {
-			i := 0
-			for a[i] == b[i] {
-				i++
-			}
-			t.Fatalf("content differs at byte %d: got %#x, want %#x", off+int64(i), a[i], b[i])
-		}
-	}
-	if n, err := got.ReadAt(a[:1], got.Size()); n != 0 || err != io.EOF {
-		t.Fatalf("ReadAt at Size = %d, %v; want 0, EOF", n, err)
-	}
-	// Every byte outside the extents must be zero: checked by reading the holes of got.
-	pos := int64(0)
-	for _, e := range append(got.Extents(), Extent{got.Size(), 0}) {
-		for off := pos; off < e.Offset; off += chunk {
-			n := int(min(chunk, e.Offset-off))
-			if err := readFull(want, b[:n], off); err != nil {
-				t.Fatal(err)
-			}
-			if !isZero(b[:n]) {
-				t.Fatalf("source has data at %d outside the image's extents %v", off, got.Extents())
-			}
-		}
-		pos = e.End()
-	}
-}
-
-// vmdkQemuImg returns the qemu-img path or skips the test.
-func vmdkQemuImg(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
-	return p
-}
-
-// vmdkRun runs qemu-img and fails with its output unless it exits 0.
-func vmdkRun(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(vmdkQemuImg(t), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("qemu-img %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
-
-// vmdkWriteRawFile writes src's content to a sparse raw file.
-func vmdkWriteRawFile(t *testing.T, src Source, path string) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 1<<20)
-	for _, e := range src.Extents() {
-		for off := e.Offset; off < e.End(); {
-			n := min(int64(len(buf)), e.End()-off)
-			if err := readFull(src, buf[:n], off); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := f.WriteAt(buf[:n], off); err != nil {
-				t.Fatal(err)
-			}
-			off += n
-		}
-	}
-	if err := f.Truncate(src.Size()); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// vmdkOpenFile opens path with open, keeping the file open until the test ends.
-func vmdkOpenFile(t *testing.T, path string, open func(io.ReaderAt, int64) (Image, error)) Image {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { f.Close() })
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := open(f, st.Size())
-	if err != nil {
-		t.Fatalf("open %s: %v", filepath.Base(path), err)
-	}
-	return img
 }
 
 func vmdkWrite(t testing.TB, src Source, opt Options) []byte {
@@ -183,7 +53,7 @@ func TestVMDK_RoundTrip(t *testing.T) {
 			if img.Format() != VMDK {
 				t.Errorf("Format() = %q, want vmdk", img.Format())
 			}
-			vmdkCompare(t, img, src)
+			requireSameContent(t, img, src)
 		})
 	}
 }
@@ -277,25 +147,19 @@ func (w *vmdkFailWriter) Write(p []byte) (int, error) {
 }
 
 func TestVMDK_Qemu(t *testing.T) {
-	vmdkQemuImg(t)
+	requireQemu(t)
 	dir := t.TempDir()
 	for name, src := range vmdkTestSources() {
 		t.Run(name, func(t *testing.T) {
-			raw := filepath.Join(dir, name+".raw")
-			vmdkWriteRawFile(t, src, raw)
+			raw := writeRawFile(t, src)
 			ours := filepath.Join(dir, name+".vmdk")
 			if err := os.WriteFile(ours, vmdkWrite(t, src, Options{}), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			vmdkRun(t, "check", "-f", "vmdk", ours)
-			vmdkRun(t, "compare", "-f", "raw", "-F", "vmdk", raw, ours)
-			for sub, opts := range map[string][]string{
-				"streamOptimized":  {"-o", "subformat=streamOptimized"},
-				"monolithicSparse": nil,
-			} {
-				q := filepath.Join(dir, name+"."+sub+".vmdk")
-				vmdkRun(t, append(append([]string{"convert", "-f", "raw", "-O", "vmdk"}, opts...), raw, q)...)
-				vmdkCompare(t, vmdkOpenFile(t, q, openVMDK), src)
+			qemuCheck(t, VMDK, ours)
+			qemuCompare(t, raw, VMDK, ours)
+			for _, opts := range []string{"subformat=streamOptimized", "" /* monolithicSparse */} {
+				requireSameContent(t, openImage(t, qemuConvert(t, raw, VMDK, opts), VMDK), src)
 			}
 		})
 	}
@@ -443,13 +307,13 @@ func vmdkMiniSparse(data []byte) []byte {
 
 func TestVMDK_MiniImages(t *testing.T) {
 	data := bytes.Repeat([]byte("0123456789abcdef"), 256)
-	want := &vmdkMemSource{data: data, ext: []Extent{{0, 4096}}}
+	want := &memDisk{data: data, ext: []Extent{{0, 4096}}}
 	for name, b := range map[string][]byte{"stream": vmdkMiniStream(data), "sparse": vmdkMiniSparse(data)} {
 		img, err := openVMDK(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		vmdkCompare(t, img, want)
+		requireSameContent(t, img, want)
 	}
 }
 
@@ -466,9 +330,7 @@ func vmdkFuzzSource(sectors uint16, spec []byte, seed int64) Source {
 			zeroed = append(zeroed, e)
 		}
 	}
-	syn := NewSynthetic(size, ext, seed)
-	m := &vmdkMemSource{data: make([]byte, size), ext: syn.Extents()}
-	syn.ReadAt(m.data, 0)
+	m := newMemDisk(size, ext, seed)
 	for _, e := range zeroed {
 		if e.Offset < size {
 			clear(m.data[e.Offset:min(e.End(), size)])
@@ -486,7 +348,7 @@ func FuzzRoundTripVMDK(f *testing.F) {
 		if err != nil {
 			t.Fatalf("openVMDK: %v", err)
 		}
-		vmdkCompare(t, img, src)
+		requireSameContent(t, img, src)
 	})
 }
 
@@ -505,32 +367,21 @@ func TestVMDK_WriteFuzzSeeds(t *testing.T) {
 		t.Skip("set EIC_WRITE_FUZZ_SEEDS=1 to rewrite testdata/fuzz seeds")
 	}
 	data := bytes.Repeat([]byte("0123456789abcdef"), 256)
-	put := func(target, name string, args ...string) {
-		dir := filepath.Join("testdata", "fuzz", target)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		body := "go test fuzz v1\n" + strings.Join(args, "\n") + "\n"
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bs := func(b []byte) string { return fmt.Sprintf("[]byte(%q)", b) }
-	put("FuzzReadVMDK", "qemu-shape", bs(vmdkMiniImage(128, data)))
-	put("FuzzReadVMDK", "vmware-shape", bs(vmdkMiniStream(data)))
-	put("FuzzReadVMDK", "monolithic-sparse", bs(vmdkMiniSparse(data)))
-	put("FuzzReadVMDK", "short-grain", bs(vmdkMiniImage(128, data[:100])))
-	put("FuzzReadVDI", "one-block", bs(vdiMiniImage(4096, 1, data)))
-	put("FuzzReadVDI", "zero-block", bs(vdiMiniImage(3<<20, 3, nil)))
+	writeSeedCorpus(t, "FuzzReadVMDK", "qemu-shape", vmdkMiniImage(128, data))
+	writeSeedCorpus(t, "FuzzReadVMDK", "vmware-shape", vmdkMiniStream(data))
+	writeSeedCorpus(t, "FuzzReadVMDK", "monolithic-sparse", vmdkMiniSparse(data))
+	writeSeedCorpus(t, "FuzzReadVMDK", "short-grain", vmdkMiniImage(128, data[:100]))
+	writeSeedCorpus(t, "FuzzReadVDI", "one-block", vdiMiniImage(4096, 1, data))
+	writeSeedCorpus(t, "FuzzReadVDI", "zero-block", vdiMiniImage(3<<20, 3, nil))
 	for _, target := range []string{"FuzzRoundTripVMDK", "FuzzRoundTripVDI"} {
-		put(target, "empty", "uint16(0)", bs(nil), "int64(0)")
-		put(target, "dense", "uint16(4097)", bs([]byte{0, 0, 0xff, 0xff, 0, 0x80, 0xff, 0xff}), "int64(2)")
-		put(target, "boundaries", "uint16(2177)", bs([]byte{
+		writeSeedCorpus(t, target, "empty", uint16(0), []byte(nil), int64(0))
+		writeSeedCorpus(t, target, "dense", uint16(4097), []byte{0, 0, 0xff, 0xff, 0, 0x80, 0xff, 0xff}, int64(2))
+		writeSeedCorpus(t, target, "boundaries", uint16(2177), []byte{
 			0xbb, 0x06, 20, 0, // 64 KiB - 13, odd length: zeros
 			0x5c, 0x6c, 0x10, 0, // about 1 MiB - 12
 			0x00, 0x80, 0x01, 0, // 1.16 MiB, 1 byte, zeros
 			0x60, 0xe6, 0x00, 0x20, // near the end
-		}), "int64(3)")
+		}, int64(3))
 	}
 }
 
