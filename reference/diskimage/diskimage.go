@@ -396,6 +396,71 @@ func (m *unitMap) each(fn func(i int64) error) error {
 	return nil
 }
 
+// checkExtents returns an error naming format f unless exts keep the Source contract on a
+// disk of size bytes: sorted, not overlapping, non-empty and within the disk.
+func checkExtents(f Format, exts []Extent, size int64) error {
+	var prev int64
+	for _, e := range exts {
+		if e.Offset < prev || e.Length <= 0 || e.End() > size {
+			return fmt.Errorf("diskimage: %s: source extent [%d,%d) breaks the contract", f, e.Offset, e.End())
+		}
+		prev = e.End()
+	}
+	return nil
+}
+
+// unitWalk yields, in ascending order and once each, the indices of the allocation units
+// of size unit that sorted extents touch.
+type unitWalk struct {
+	ext  []Extent
+	unit int64
+	i    int
+	pos  int64
+}
+
+func (w *unitWalk) next() (int64, bool) {
+	for w.i < len(w.ext) && w.ext[w.i].End() <= w.pos*w.unit {
+		w.i++
+	}
+	if w.i >= len(w.ext) {
+		return 0, false
+	}
+	u := max(w.pos, w.ext[w.i].Offset/w.unit)
+	w.pos = u + 1
+	return u, true
+}
+
+// maxListExtents bounds the extent list an extentList builds (the vmdk and vdi readers);
+// beyond it extents are coarsened (allowed: extents say where data may be, not where it is).
+const maxListExtents = 1 << 16
+
+// extentList builds a sorted extent list from ascending ranges, merging touching ones and
+// coarsening (merging across ever larger gaps) whenever it grows past maxListExtents.
+type extentList struct {
+	ext []Extent
+	gap int64
+}
+
+func (l *extentList) add(lo, hi, unit int64) {
+	if n := len(l.ext); n > 0 && lo-l.ext[n-1].End() <= l.gap {
+		l.ext[n-1].Length = max(hi, l.ext[n-1].End()) - l.ext[n-1].Offset
+		return
+	}
+	l.ext = append(l.ext, Extent{lo, hi - lo})
+	for len(l.ext) > maxListExtents {
+		l.gap = max(2*l.gap, unit)
+		out := l.ext[:1]
+		for _, e := range l.ext[1:] {
+			if last := &out[len(out)-1]; e.Offset-last.End() <= l.gap {
+				last.Length = e.End() - last.Offset
+				continue
+			}
+			out = append(out, e)
+		}
+		l.ext = out
+	}
+}
+
 // scanProbe is how much of a unit scanUnits reads first: data almost never starts with 4 KiB
 // of zeros, so most allocated units are recognised without reading the rest of them.
 const scanProbe = 4 << 10
@@ -574,6 +639,34 @@ func readClipped(r io.ReaderAt, size int64, b []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// readUnits serves ReadAt(p, off) for an image of size bytes stored in units of unit bytes
+// (vmdk grains, vdi blocks): it clips the read at size, returning io.EOF when p reaches past
+// it, and fills p piece by piece, calling fill with each piece dst, the index u of the unit
+// holding it and the offset in of dst within that unit. f names the format in errors.
+func readUnits(f Format, p []byte, off, size, unit int64, fill func(dst []byte, u, in int64) error) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("diskimage: %s: negative offset %d", f, off)
+	}
+	if off >= size {
+		return 0, io.EOF
+	}
+	want := min(int64(len(p)), size-off)
+	done := int64(0)
+	for done < want {
+		u := (off + done) / unit
+		in := (off + done) % unit
+		n := min(want-done, unit-in)
+		if err := fill(p[done:done+n], u, in); err != nil {
+			return int(done), err
+		}
+		done += n
+	}
+	if want < int64(len(p)) {
+		return int(done), io.EOF
+	}
+	return int(done), nil
 }
 
 // FileSource turns a regular file into a Source whose extents come from SEEK_DATA/SEEK_HOLE,

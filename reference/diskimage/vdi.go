@@ -52,7 +52,7 @@ func vdiScan(src Source, exts []Extent) (*unitMap, error) {
 	m := &unitMap{unit: vdiBlockSize}
 	buf := make([]byte, vdiScanPiece)
 	size := src.Size()
-	walk := vmdkUnitWalk{ext: exts, unit: vdiBlockSize}
+	walk := unitWalk{ext: exts, unit: vdiBlockSize}
 	for {
 		b, ok := walk.next()
 		if !ok {
@@ -83,12 +83,8 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 		return fmt.Errorf("diskimage: vdi: size %d is too large (limit %d bytes)", size, int64(vdiMaxBlocks)*vdiBlockSize)
 	}
 	exts := src.Extents()
-	var prev int64
-	for _, e := range exts {
-		if e.Offset < prev || e.Length <= 0 || e.End() > size {
-			return fmt.Errorf("diskimage: vdi: source extent [%d,%d) breaks the contract", e.Offset, e.End())
-		}
-		prev = e.End()
+	if err := checkExtents(VDI, exts, size); err != nil {
+		return err
 	}
 	alloc, err := vdiScan(src, exts)
 	if err != nil {
@@ -300,7 +296,7 @@ func openVDI(r io.ReaderAt, fileSize int64) (Image, error) {
 		slots = (fileSize - offData + vdiBlockSize - 1) / vdiBlockSize
 	}
 	seen := make([]uint64, (slots+63)/64)
-	var ext vmdkExtentList
+	var ext extentList
 	for i, e := range im.bmap {
 		lo := int64(i) * vdiBlockSize
 		if e >= vdiBlockZero || lo >= im.size {
@@ -326,28 +322,12 @@ func (im *vdiImage) Extents() []Extent { return im.extents }
 func (im *vdiImage) Format() Format    { return VDI }
 
 func (im *vdiImage) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("diskimage: vdi: negative offset %d", off)
-	}
-	if off >= im.size {
-		return 0, io.EOF
-	}
-	want := min(int64(len(p)), im.size-off)
-	done := int64(0)
-	for done < want {
-		b := (off + done) / vdiBlockSize
-		in := (off + done) % vdiBlockSize
-		n := min(want-done, vdiBlockSize-in)
-		dst := p[done : done+n]
+	return readUnits(VDI, p, off, im.size, vdiBlockSize, func(dst []byte, b, in int64) error {
 		if e := im.bmap[b]; e >= vdiBlockZero {
 			clear(dst)
 		} else if err := readFull(im.r, dst, im.offData+int64(e)*vdiBlockSize+in); err != nil {
-			return int(done), fmt.Errorf("diskimage: vdi: block %d: %w", b, err)
+			return fmt.Errorf("diskimage: vdi: block %d: %w", b, err)
 		}
-		done += n
-	}
-	if want < int64(len(p)) {
-		return int(done), io.EOF
-	}
-	return int(done), nil
+		return nil
+	})
 }

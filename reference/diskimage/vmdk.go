@@ -46,9 +46,6 @@ const (
 	// vmdkMaxGrainSectors bounds the grain size the reader accepts (1 MiB), and with it every
 	// buffer a read allocates.
 	vmdkMaxGrainSectors = 2048
-	// vmdkMaxExtents bounds the extent list a reader builds; beyond it extents are coarsened
-	// (allowed: extents say where data may be, not where it is).
-	vmdkMaxExtents = 1 << 16
 )
 
 // vmdkHeader is the SparseExtentHeader (sector 0, and the footer), little-endian and packed.
@@ -196,12 +193,8 @@ func writeVMDK(w io.Writer, src Source, opt Options) error {
 		return fmt.Errorf("diskimage: vmdk: size %d is too large (limit %d bytes)", size, int64(vmdkMaxGDEntries)*vmdkGTEsPerGT*vmdkGrainBytes)
 	}
 	exts := src.Extents()
-	var prev int64
-	for _, e := range exts {
-		if e.Offset < prev || e.Length <= 0 || e.End() > size {
-			return fmt.Errorf("diskimage: vmdk: source extent [%d,%d) breaks the contract", e.Offset, e.End())
-		}
-		prev = e.End()
+	if err := checkExtents(VMDK, exts, size); err != nil {
+		return err
 	}
 
 	bw := bufio.NewWriterSize(w, 256<<10)
@@ -355,7 +348,7 @@ func vmdkCompressAll(src Source, exts []Extent, workers int, emit func(*vmdkGrai
 
 	ring := make([]*vmdkGrainJob, window)
 	head, n := 0, 0
-	walk := vmdkUnitWalk{ext: exts, unit: vmdkGrainBytes}
+	walk := unitWalk{ext: exts, unit: vmdkGrainBytes}
 	for {
 		for n < window {
 			g, ok := walk.next()
@@ -382,27 +375,6 @@ func vmdkCompressAll(src Source, exts []Extent, workers int, emit func(*vmdkGrai
 		}
 		head, n = (head+1)%window, n-1
 	}
-}
-
-// vmdkUnitWalk yields, in ascending order and once each, the indices of the allocation units
-// of size unit that sorted extents touch.
-type vmdkUnitWalk struct {
-	ext  []Extent
-	unit int64
-	i    int
-	pos  int64
-}
-
-func (w *vmdkUnitWalk) next() (int64, bool) {
-	for w.i < len(w.ext) && w.ext[w.i].End() <= w.pos*w.unit {
-		w.i++
-	}
-	if w.i >= len(w.ext) {
-		return 0, false
-	}
-	u := max(w.pos, w.ext[w.i].Offset/w.unit)
-	w.pos = u + 1
-	return u, true
 }
 
 // vmdkImage is a sparse VMDK extent read back as a disk.
@@ -516,7 +488,7 @@ func (im *vmdkImage) setup(h vmdkHeader) error {
 // builds the extent list.
 func (im *vmdkImage) scan() error {
 	gt := make([]byte, im.gtes*4)
-	var ext vmdkExtentList
+	var ext extentList
 	for group, t := range im.gd {
 		if t == 0 {
 			continue
@@ -574,41 +546,22 @@ func (im *vmdkImage) gte(g int64) (int64, error) {
 }
 
 func (im *vmdkImage) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("diskimage: vmdk: negative offset %d", off)
-	}
-	if off >= im.size {
-		return 0, io.EOF
-	}
-	want := min(int64(len(p)), im.size-off)
-	done := int64(0)
-	for done < want {
-		g := (off + done) / im.grainBytes
-		in := (off + done) % im.grainBytes
-		n := min(want-done, im.grainBytes-in)
-		dst := p[done : done+n]
+	return readUnits(VMDK, p, off, im.size, im.grainBytes, func(dst []byte, g, in int64) error {
 		e, err := im.gte(g)
-		if err != nil {
-			return int(done), err
-		}
 		switch {
+		case err != nil:
+			return err
 		case e == 0 || (e == 1 && im.zeroGrains):
 			clear(dst)
 		case im.compressed:
-			if err := im.readCompressed(dst, g, e, in); err != nil {
-				return int(done), err
-			}
+			return im.readCompressed(dst, g, e, in)
 		default:
 			if err := readFull(im.r, dst, e*SectorSize+in); err != nil {
-				return int(done), fmt.Errorf("diskimage: vmdk: grain %d: %w", g, err)
+				return fmt.Errorf("diskimage: vmdk: grain %d: %w", g, err)
 			}
 		}
-		done += n
-	}
-	if want < int64(len(p)) {
-		return int(done), io.EOF
-	}
-	return int(done), nil
+		return nil
+	})
 }
 
 // vmdkInflater holds the buffers of one compressed-grain read.
@@ -671,31 +624,4 @@ func (im *vmdkImage) readCompressed(dst []byte, g, e, in int64) error {
 	}
 	copy(dst, z.out[in:])
 	return nil
-}
-
-// vmdkExtentList builds a sorted extent list from ascending ranges, merging touching ones and
-// coarsening (merging across ever larger gaps) whenever it grows past vmdkMaxExtents.
-type vmdkExtentList struct {
-	ext []Extent
-	gap int64
-}
-
-func (l *vmdkExtentList) add(lo, hi, unit int64) {
-	if n := len(l.ext); n > 0 && lo-l.ext[n-1].End() <= l.gap {
-		l.ext[n-1].Length = max(hi, l.ext[n-1].End()) - l.ext[n-1].Offset
-		return
-	}
-	l.ext = append(l.ext, Extent{lo, hi - lo})
-	for len(l.ext) > vmdkMaxExtents {
-		l.gap = max(2*l.gap, unit)
-		out := l.ext[:1]
-		for _, e := range l.ext[1:] {
-			if last := &out[len(out)-1]; e.Offset-last.End() <= l.gap {
-				last.Length = e.End() - last.Offset
-				continue
-			}
-			out = append(out, e)
-		}
-		l.ext = out
-	}
 }
