@@ -361,10 +361,10 @@ func FuzzReadVMDK(f *testing.F) {
 }
 
 // TestVMDK_WriteFuzzSeeds regenerates the committed seed corpora of the vmdk and vdi fuzz
-// targets when EIC_WRITE_FUZZ_SEEDS=1.
+// targets when EIC_UPDATE_CORPUS=1.
 func TestVMDK_WriteFuzzSeeds(t *testing.T) {
-	if os.Getenv("EIC_WRITE_FUZZ_SEEDS") != "1" {
-		t.Skip("set EIC_WRITE_FUZZ_SEEDS=1 to rewrite testdata/fuzz seeds")
+	if os.Getenv("EIC_UPDATE_CORPUS") == "" {
+		t.Skip("set EIC_UPDATE_CORPUS=1 to rewrite testdata/fuzz")
 	}
 	data := bytes.Repeat([]byte("0123456789abcdef"), 256)
 	writeSeedCorpus(t, "FuzzReadVMDK", "qemu-shape", vmdkMiniImage(128, data))
