@@ -244,8 +244,11 @@ func (h *Handler) serve(x *exchange) (any, error) {
 		return nil, spec.AccessKeyInactive.Err()
 	}
 	if !h.hooks.AcceptBadSignature {
-		if err := auth.Check(cred.Secret); err != nil {
-			return nil, authError(&acs.AuthError{Code: acs.CodeSignatureDoesNotMatch, Detail: string(auth.Scheme)})
+		if !auth.Verify(cred.Secret) {
+			if auth.Scheme == acs.SchemeV1 {
+				return nil, spec.SignatureDoesNotMatchV1.Err()
+			}
+			return nil, spec.SignatureDoesNotMatch.Err()
 		}
 	}
 	now := h.now()
@@ -385,10 +388,7 @@ func authError(err error) error {
 		return spec.MissingCommonParameter.Err(ae.Param)
 	case acs.CodeInvalidTimeStampFormat:
 		return spec.TimestampFormat.Err()
-	case acs.CodeSignatureDoesNotMatch:
-		if ae.Detail == string(acs.SchemeV1) {
-			return spec.SignatureDoesNotMatchV1.Err()
-		}
+	case acs.CodeSignatureDoesNotMatch: // a V3 body whose hash is not x-acs-content-sha256
 		return spec.SignatureDoesNotMatch.Err()
 	default:
 		return spec.IncompleteSignature.Err()
