@@ -1,9 +1,11 @@
 package fuzz
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"time"
 
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/spec"
 )
@@ -48,7 +50,7 @@ func (e *Embedded) Session(loopback bool) *Session {
 		s = &Session{Endpoint: endpoint, Transport: HandlerTransport{Handler: e.Server}}
 	}
 	s.World, s.Spec = DefaultWorld(), spec.MustLoad()
-	s.Control = &Control{Endpoint: endpoint, Token: e.Server.ControlToken(), Transport: s.Transport, Timeout: 30 * time.Second}
+	s.Control = &control.Client{Base: endpoint, Token: e.Server.ControlToken(), HTTP: &http.Client{Transport: s.Transport, Timeout: 30 * time.Second}}
 	s.Timeout = 10 * time.Second
 	return s
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/internal/acs"
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/spec"
 )
 
@@ -20,7 +21,7 @@ type Session struct {
 	// Control is the reference's control API; nil for an endpoint without one. Without it,
 	// every ExportImage is sent as a dry run (DryRun absent or false becomes true), so
 	// fuzzing a real account never exports anything.
-	Control *Control
+	Control *control.Client
 	// Keys overrides the World's access keys by account name (credentials from the
 	// environment for the main account, for instance).
 	Keys map[string]Key

@@ -1,6 +1,8 @@
 package fuzz
 
 import (
+	"github.com/exportimage/eic/internal/control"
+
 	"context"
 	"fmt"
 	"math/rand"
@@ -227,7 +229,7 @@ func (s *Session) step(ctx context.Context, st Step, fl floors) ([]*Result, *Div
 		key := MainAccount + "/" + st.Region
 		n, _ := s.State.Submissions(MainAccount, st.Region)
 		fl[key] = [2]int{s.State.InFlight(MainAccount, st.Region), n}
-		if err := s.Control.SetQuota(ctx, MainAccount, st.Region, st.Quota); err != nil {
+		if err := s.Control.SetQuota(ctx, MainAccount, st.Region, st.Quota.Concurrent, st.Quota.Weekly); err != nil {
 			return log, nil, err
 		}
 		s.State.Quotas[key] = st.Quota
@@ -348,7 +350,7 @@ func (s *Session) sync(ctx context.Context, log *[]*Result) (*Divergence, error)
 			return d, nil
 		}
 	}
-	listings := map[string][]Object{}
+	listings := map[string][]control.Object{}
 	for _, t := range s.State.Tasks {
 		if t.Status == "Processing" || t.Prefix == "" {
 			continue

@@ -1,9 +1,6 @@
 package fuzz
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -96,91 +93,4 @@ func (x *Exchange) String() string {
 	b.Write(x.Body)
 	b.WriteString("\n")
 	return b.String()
-}
-
-// Control is a client of the reference's control API (/_reference/, bearer token).
-type Control struct {
-	Endpoint  string // scheme://host[:port]
-	Token     string
-	Transport http.RoundTripper
-	Timeout   time.Duration
-}
-
-// Do calls the control API; in (if not nil) is sent as JSON, out (if not nil) receives the
-// JSON answer. A status other than 2xx is an error.
-func (c *Control) Do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader = http.NoBody
-	if in != nil {
-		data, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(data)
-	}
-	if c.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
-		defer cancel()
-	}
-	r, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.Endpoint, "/")+"/_reference/"+path, body)
-	if err != nil {
-		return err
-	}
-	r.Header.Set("Authorization", "Bearer "+c.Token)
-	if in != nil {
-		r.Header.Set("Content-Type", "application/json")
-	}
-	x := do(c.Transport, r)
-	if x.Err != nil {
-		return fmt.Errorf("control %s %s: %w", method, path, x.Err)
-	}
-	if x.Status/100 != 2 {
-		return fmt.Errorf("control %s %s: %d %s", method, path, x.Status, bytes.TrimSpace(x.Body))
-	}
-	if out != nil {
-		if err := json.Unmarshal(x.Body, out); err != nil {
-			return fmt.Errorf("control %s %s: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-// Reset puts the reference back to its fixtures (clock unchanged).
-func (c *Control) Reset(ctx context.Context) error { return c.Do(ctx, "POST", "reset", nil, nil) }
-
-// Now reads the reference's clock.
-func (c *Control) Now(ctx context.Context) (time.Time, error) {
-	var v struct {
-		Now time.Time `json:"now"`
-	}
-	err := c.Do(ctx, "GET", "clock", nil, &v)
-	return v.Now, err
-}
-
-// Advance moves the virtual clock; tasks progress before it answers.
-func (c *Control) Advance(ctx context.Context, d time.Duration) (time.Time, error) {
-	var v struct {
-		Now time.Time `json:"now"`
-	}
-	err := c.Do(ctx, "POST", "clock/advance", map[string]string{"duration": d.String()}, &v)
-	return v.Now, err
-}
-
-// SetQuota sets an account's export quota in a region.
-func (c *Control) SetQuota(ctx context.Context, account, region string, q Quota) error {
-	return c.Do(ctx, "PUT", "quotas", map[string]any{"account": account, "region": region,
-		"concurrent": q.Concurrent, "weekly": q.Weekly}, nil)
-}
-
-// Object is one entry of a bucket listing.
-type Object struct {
-	Key  string `json:"key"`
-	Size int64  `json:"size"`
-}
-
-// Objects lists a bucket.
-func (c *Control) Objects(ctx context.Context, bucket string) ([]Object, error) {
-	var list []Object
-	err := c.Do(ctx, "GET", "buckets/"+bucket+"/objects", nil, &list)
-	return list, err
 }

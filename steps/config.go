@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/spec"
 )
 
@@ -21,7 +22,7 @@ type Config struct {
 	Fixtures *Fixtures
 	// Control is the reference control API, nil for an endpoint without one. With it every
 	// scenario starts with POST /_reference/reset and the client clock follows the server's.
-	Control *Control
+	Control *control.Client
 	// HTTPClient sends the ECS requests; nil means a client with a 60 s timeout.
 	HTTPClient *http.Client
 	// OSSEndpoint overrides the OSS endpoint the SDK derives from the bucket's region.

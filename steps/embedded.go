@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/reference"
 )
 
@@ -12,7 +13,7 @@ import (
 // without --endpoint, go test and the teeth tests.
 type Embedded struct {
 	URL     string
-	Control *Control
+	Control *control.Client
 	srv     *reference.Server
 	hs      *httptest.Server
 }
@@ -28,7 +29,7 @@ func StartReference(opts ...reference.Option) (*Embedded, error) {
 	hs := httptest.NewServer(srv)
 	return &Embedded{
 		URL:     hs.URL,
-		Control: &Control{Base: hs.URL, Token: srv.ControlToken(), HTTP: hs.Client()},
+		Control: &control.Client{Base: hs.URL, Token: srv.ControlToken(), HTTP: hs.Client()},
 		srv:     srv,
 		hs:      hs,
 	}, nil

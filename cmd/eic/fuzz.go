@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/fuzz"
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/spec"
 )
@@ -83,7 +84,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		}
 		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
 		if *token != "" {
-			sess.Control = &fuzz.Control{Endpoint: ep, Token: *token, Transport: tr, Timeout: 30 * time.Second}
+			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 		}
 	}
 	sess.Timeout, sess.Signature = *timeout, *signature

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/steps"
 )
 
@@ -141,7 +142,7 @@ func remoteConfig(endpoint, fixturesFile, token string) (*steps.Config, error) {
 
 	cfg := &steps.Config{Endpoint: endpoint, HTTPClient: client}
 	if token != "" {
-		cfg.Control = &steps.Control{Base: endpoint, Token: token, HTTP: client}
+		cfg.Control = &control.Client{Base: endpoint, Token: token, HTTP: client}
 		if !cfg.Control.Health(ctx) {
 			return nil, fmt.Errorf("endpoint %s has no reference control API (GET /_reference/health failed) but --control-token was given", endpoint)
 		}
