@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,7 +162,7 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	opts := diskimage.Options{VHDFixed: *fixed, Progress: bar.update, Name: strings.TrimSuffix(filepath.Base(out), ".tar.gz")}
 	start := time.Now()
 	if format == "" {
-		err = writePlainRaw(tmp, src, bar.update)
+		err = diskimage.WritePlain(tmp, src, opts)
 	} else {
 		err = diskimage.Write(tmp, src, format, opts)
 	}
@@ -186,41 +185,6 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "%s (%s, %d bytes virtual) -> %s (%s) in %s\n", in, src.format, src.Size(), out, *to, time.Since(start).Round(time.Millisecond))
 	return 0
-}
-
-// writePlainRaw writes src's data extents at their offsets and sizes the file, leaving holes.
-func writePlainRaw(f *os.File, src diskimage.Source, progress func(done, total int64)) error {
-	var total, done int64
-	for _, e := range src.Extents() {
-		total += e.Length
-	}
-	buf := make([]byte, 1<<20)
-	for _, e := range src.Extents() {
-		for off := e.Offset; off < e.End(); {
-			n := int(min(int64(len(buf)), e.End()-off))
-			if _, err := src.ReadAt(buf[:n], off); err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			if !allZero(buf[:n]) {
-				if _, err := f.WriteAt(buf[:n], off); err != nil {
-					return err
-				}
-			}
-			off += int64(n)
-			done += int64(n)
-			progress(done, total)
-		}
-	}
-	return f.Truncate(src.Size())
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func sameFile(a, b string) (bool, error) {

@@ -169,6 +169,41 @@ func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
 		return err
 	}
 	prog := newProgress(opt.Progress, src)
+	if err := copyRawLayout(out, src, prog); err != nil {
+		return err
+	}
+	if err := out.data(vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed)); err != nil {
+		return err
+	}
+	if err := out.close(); err != nil {
+		return err
+	}
+	prog.finish()
+	return nil
+}
+
+// WritePlain writes src as a plain raw disk: every byte at its offset, nothing around it (the
+// layout of a fixed VHD without its footer). On a regular file zero runs become holes and the
+// file ends at exactly Size; on a stream the zeros are written. It is what "convert to raw"
+// means for a user; Write(…, Raw, …) writes the raw.tar.gz object ECS exports instead.
+func WritePlain(w io.Writer, src Source, opt Options) error {
+	out, err := newRawOut(w)
+	if err != nil {
+		return err
+	}
+	prog := newProgress(opt.Progress, src)
+	if err := copyRawLayout(out, src, prog); err != nil {
+		return err
+	}
+	if err := out.close(); err != nil {
+		return err
+	}
+	prog.finish()
+	return nil
+}
+
+// copyRawLayout writes src's bytes to out in guest order, holes as zeros.
+func copyRawLayout(out *rawOut, src Source, prog *progress) error {
 	buf := make([]byte, copyChunk)
 	var pos int64
 	for _, e := range src.Extents() {
@@ -191,17 +226,7 @@ func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
 		}
 		pos = e.End()
 	}
-	if err := out.zeros(src.Size() - pos); err != nil {
-		return err
-	}
-	if err := out.data(vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed)); err != nil {
-		return err
-	}
-	if err := out.close(); err != nil {
-		return err
-	}
-	prog.finish()
-	return nil
+	return out.zeros(src.Size() - pos)
 }
 
 // rawOut writes a raw-layout stream. On a seekable regular file, zero runs of 64 KiB or more

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"io"
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -267,5 +269,36 @@ func TestVHD_SizeEndsInFirstHalfOfBlock(t *testing.T) {
 	want, _ := Checksum(src)
 	if got != want {
 		t.Errorf("round trip sha256 %s, want %s", got, want)
+	}
+}
+
+// TestWritePlain: a plain raw disk written to a file has the exact size, the same content,
+// and holes where the source has none of its data.
+func TestWritePlain(t *testing.T) {
+	size := int64(64 << 20)
+	src := NewSynthetic(size, []Extent{{Offset: 3 << 20, Length: 1 << 20}, {Offset: 40 << 20, Length: 4096}}, 5)
+	f, err := os.Create(filepath.Join(t.TempDir(), "disk.raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WritePlain(f, src, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	back, err := FileSource(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireSameContent(t, back, src)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	if used := st.Blocks * 512; used > 8<<20 {
+		t.Errorf("the 64 MiB file uses %d bytes on disk, want holes", used)
+	}
+	var stream bytes.Buffer
+	if err := WritePlain(&stream, src, Options{}); err != nil || int64(stream.Len()) != size {
+		t.Errorf("stream: %d bytes, %v; want %d", stream.Len(), err, size)
 	}
 }
