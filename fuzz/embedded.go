@@ -22,7 +22,7 @@ var EmbeddedStart = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
 // NewEmbedded starts the reference with the given mutants (none for the real thing).
 func NewEmbedded(mutants ...string) (*Embedded, error) {
-	opts := []reference.Option{reference.WithVirtualClock(EmbeddedStart), reference.WithSeed(1),
+	opts := []reference.Option{reference.WithVirtualClock(EmbeddedStart), reference.WithSeed(1), reference.WithStrictParams(),
 		reference.WithControlToken("eic-fuzz")}
 	for _, m := range mutants {
 		opts = append(opts, reference.WithMutant(m))

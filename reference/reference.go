@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -103,6 +104,14 @@ func WithWallClock(now func() time.Time) Option {
 	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithWallClock(now)); return nil }
 }
 
+// WithStrictParams refuses a parameter that no official SDK model of the action defines
+// (InvalidParameter naming it). By default such a parameter is ignored and named in the
+// request log (ignored=…), as a lenient cloud would; the suite's and the fuzzer's embedded
+// references are strict so that the @assumption scenario for unknown parameters holds there.
+func WithStrictParams() Option {
+	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithStrictParams()); return nil }
+}
+
 // New builds a server. With no options it is hermetic: built-in fixtures, memory store, real
 // clock, a random control token.
 func New(opts ...Option) (*Server, error) {
@@ -140,8 +149,13 @@ func New(opts ...Option) (*Server, error) {
 			if code == "" {
 				code = "-"
 			}
-			fmt.Fprintf(w, "%s %s %s %s account=%s status=%d code=%s %s\n", e.Time.UTC().Format(time.RFC3339),
-				e.RequestID, e.Method, or(e.Action, "-"), or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond))
+			ignored := ""
+			if len(e.Ignored) > 0 {
+				sort.Strings(e.Ignored)
+				ignored = " ignored=" + strings.Join(e.Ignored, ",")
+			}
+			fmt.Fprintf(w, "%s %s %s %s account=%s status=%d code=%s %s%s\n", e.Time.UTC().Format(time.RFC3339),
+				e.RequestID, e.Method, or(e.Action, "-"), or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond), ignored)
 		}))
 	}
 	h, err := api.New(backend, actions, apiOpts...)

@@ -21,7 +21,7 @@ type Embedded struct {
 // StartReference starts the reference server with a virtual clock (starting now, to the
 // second) and opts on an httptest listener.
 func StartReference(opts ...reference.Option) (*Embedded, error) {
-	all := append([]reference.Option{reference.WithVirtualClock(time.Now().UTC().Truncate(time.Second))}, opts...)
+	all := append([]reference.Option{reference.WithVirtualClock(time.Now().UTC().Truncate(time.Second)), reference.WithStrictParams()}, opts...)
 	srv, err := reference.New(all...)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)

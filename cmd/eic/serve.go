@@ -35,6 +35,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	speed := fs.Int64("export-speed", 0, "export pace in `bytes` of disk data per second (default 64 MiB/s)")
 	credFile := fs.String("credentials", "", "`file` of extra access keys, one ID:SECRET per line; each key gets its own account")
 	quiet := fs.Bool("quiet", false, "do not log one line per request")
+	strictParams := fs.Bool("strict-params", false, "refuse (InvalidParameter) a parameter no official SDK model of the action defines, instead of ignoring and logging it")
 	var keys repeated
 	fs.Var(&keys, "access-key", "extra access key `ID:SECRET` (repeatable); each key gets its own account")
 	if code, done := parseFlags(fs, args); done {
@@ -99,6 +100,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if !*quiet {
 		opts = append(opts, reference.WithLog(stderr))
+	}
+	if *strictParams {
+		opts = append(opts, reference.WithStrictParams())
 	}
 	srv, err := reference.New(opts...)
 	if err != nil {

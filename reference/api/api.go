@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/exportimage/eic/internal/acs"
 	"github.com/exportimage/eic/spec"
 )
@@ -100,6 +102,7 @@ type Handler struct {
 	creds   Credentials
 	actions map[string]Action
 	hooks   Hooks
+	strict  bool
 	nonces  *acs.NonceCache
 	now     func() time.Time
 	log     func(Entry)
@@ -115,6 +118,9 @@ type Entry struct {
 	Status    int
 	Code      string // error code, "" on success
 	Duration  time.Duration
+	// Ignored names the parameters no SDK model of the action defines, which the handler
+	// dropped (never set under WithStrictParams: they are refused there).
+	Ignored []string
 }
 
 // Option configures a Handler.
@@ -126,6 +132,14 @@ func WithWallClock(now func() time.Time) Option { return func(h *Handler) { h.no
 
 // WithLog receives one Entry per request.
 func WithLog(f func(Entry)) Option { return func(h *Handler) { h.log = f } }
+
+// WithStrictParams refuses a parameter the action does not define (InvalidParameter naming
+// it) instead of ignoring it and logging its name (Entry.Ignored), the default. The defined
+// parameters are those of the official SDK models, listed in spec/openapi.yaml.
+//
+// Real ECS: unknown parameters are probably ignored, so ignoring is the default; strict mode
+// catches a client's misspelt parameter (OssBucket) that would otherwise be silently dropped.
+func WithStrictParams() Option { return func(h *Handler) { h.strict = true } }
 
 // WithHooks installs hooks (injected request faults, mutants).
 func WithHooks(k Hooks) Option { return func(h *Handler) { h.hooks = k } }
@@ -168,6 +182,7 @@ type exchange struct {
 	account   string
 	status    int
 	code      string
+	ignored   []string
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +197,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if h.log != nil {
 			h.log(Entry{Time: start, RequestID: x.requestID, Method: r.Method, Action: x.action, Account: x.account,
-				Status: x.status, Code: x.code, Duration: h.now().Sub(start)})
+				Status: x.status, Code: x.code, Duration: h.now().Sub(start), Ignored: x.ignored})
 		}
 	}()
 	result, err := h.serve(x)
@@ -288,7 +303,7 @@ func (h *Handler) serve(x *exchange) (any, error) {
 			return nil, err
 		}
 	}
-	dryRun, err := h.checkParams(action, params)
+	dryRun, err := h.checkParams(x, action, params)
 	if err != nil {
 		return nil, err
 	}
@@ -307,30 +322,50 @@ var commonParams = map[string]bool{
 	"Timestamp": true, "SecurityToken": true, "BearerToken": true,
 }
 
-// checkParams refuses parameters the action does not define and values of the wrong type,
-// naming the parameter (InvalidParameter). Required parameters, enums and patterns are the
-// domain's to check, because the document gives them their own error codes.
-//
-// Real ECS: unknown parameters are probably ignored; the reference refuses them so that a
-// client's misspelt parameter (OssBucket) is caught rather than silently dropped.
-func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, err error) {
+// checkParams checks every parameter against the action's operation, naming the offending
+// one (InvalidParameter): values of the wrong type, a list parameter sent unflattened or with
+// a malformed element name (Name.0, Name.1.Unknown). A parameter the action does not define
+// is dropped from params and noted in x.ignored, or refused under WithStrictParams. Required
+// parameters, enums and patterns are the domain's to check, because the document gives them
+// their own error codes.
+func (h *Handler) checkParams(x *exchange, action string, params url.Values) (dryRun bool, err error) {
 	op, err := h.spec.Operation(action)
 	if err != nil {
 		return false, err
+	}
+	unknown := func(name string) error {
+		if h.strict {
+			return spec.InvalidParameter.Err(name)
+		}
+		delete(params, name) // deleting the current entry while ranging is defined behaviour
+		x.ignored = append(x.ignored, name)
+		return nil
 	}
 	for name, values := range params {
 		if commonParams[name] {
 			continue
 		}
 		p := op.Operation.Parameters.GetByInAndName("query", name)
-		if base, index, ok := strings.Cut(name, "."); ok {
+		if base, element, ok := strings.Cut(name, "."); ok {
 			p = op.Operation.Parameters.GetByInAndName("query", base)
-			if p == nil || p.Extensions["x-eic-flattened"] != true || !validIndex(index) {
+			if p == nil {
+				if err := unknown(name); err != nil {
+					return false, err
+				}
+				continue
+			}
+			if p.Extensions["x-eic-flattened"] != true || !validElement(p, element) {
 				return false, spec.InvalidParameter.Err(name)
 			}
 			continue
 		}
-		if p == nil || p.Schema == nil || p.Schema.Value == nil || p.Extensions["x-eic-flattened"] == true {
+		if p == nil {
+			if err := unknown(name); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if p.Schema == nil || p.Schema.Value == nil || p.Extensions["x-eic-flattened"] == true {
 			return false, spec.InvalidParameter.Err(name)
 		}
 		v := values[0]
@@ -353,6 +388,23 @@ func (h *Handler) checkParams(action string, params url.Values) (dryRun bool, er
 
 // maxListItems bounds a flattened list parameter (Name.1 … Name.100).
 const maxListItems = 100
+
+// validElement accepts what follows "Name." in a flattened list parameter: the index N for a
+// list of scalars, N.Field for a list of objects whose items define Field (Tag.1.Key).
+func validElement(p *openapi3.Parameter, element string) bool {
+	index, field, hasField := strings.Cut(element, ".")
+	if !validIndex(index) {
+		return false
+	}
+	var items *openapi3.Schema
+	if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Items != nil {
+		items = p.Schema.Value.Items.Value
+	}
+	if items == nil || !items.Type.Is("object") {
+		return !hasField
+	}
+	return hasField && items.Properties[field] != nil
+}
 
 // validIndex accepts the N of a flattened list parameter: 1 to maxListItems, no sign or zeros
 // in front.

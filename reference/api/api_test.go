@@ -165,7 +165,7 @@ func send(t *testing.T, srv *httptest.Server, s *acs.Signer, c acs.Call, edit fu
 
 func TestHandler_Errors(t *testing.T) {
 	clock := time.Now
-	srv := protocolServer(t, WithWallClock(func() time.Time { return clock() }))
+	srv := protocolServer(t, WithWallClock(func() time.Time { return clock() }), WithStrictParams())
 	good := &acs.Signer{KeyID: "good", Secret: "good-secret"}
 	goodV1 := &acs.Signer{KeyID: "good", Secret: "good-secret", Version: "v1"}
 	fixedNonce := &acs.Signer{KeyID: "good", Secret: "good-secret", Nonce: func() string { return "0123456789abcdef0123456789abcdef" }}
@@ -247,6 +247,59 @@ func TestHandler_Errors(t *testing.T) {
 				if rows := spec.Lookup(tt.code); len(rows) == 0 {
 					t.Errorf("code %s is not in the spec table", tt.code)
 				}
+			}
+		})
+	}
+}
+
+func TestHandler_UnknownParams(t *testing.T) {
+	var mu sync.Mutex
+	var entries []Entry
+	logged := WithLog(func(e Entry) { mu.Lock(); entries = append(entries, e); mu.Unlock() })
+	lenient, strict := protocolServer(t, logged), protocolServer(t, WithStrictParams())
+	good := &acs.Signer{KeyID: "good", Secret: "good-secret"}
+	call := func(action, query string) acs.Call {
+		v, err := url.ParseQuery("RegionId=cn-hangzhou" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return acs.Call{Action: action, Params: v}
+	}
+	tests := []struct {
+		name        string
+		call        acs.Call
+		lenientCode string // "" = 200
+		strictCode  string
+		wantIgnored []string
+	}{
+		{"misspelt parameter", call("DescribeTasks", "&OssBucket=b"), "", "InvalidParameter", []string{"OssBucket"}},
+		{"another action's parameter", call("DescribeTasks", "&ImageName=x"), "", "InvalidParameter", []string{"ImageName"}},
+		{"unknown dotted", call("DescribeTasks", "&Foo.1.Bar=x"), "", "InvalidParameter", []string{"Foo.1.Bar"}},
+		{"tag element", call("DescribeImages", "&Tag.1.Key=k&Tag.1.Value=v"), "", "", nil},
+		{"filter element", call("DescribeImages", "&Filter.2.Key=CreationStartTime"), "", "", nil},
+		{"tag without field", call("DescribeImages", "&Tag.1=k"), "InvalidParameter", "InvalidParameter", nil},
+		{"tag unknown field", call("DescribeImages", "&Tag.1.Colour=k"), "InvalidParameter", "InvalidParameter", nil},
+		{"list element with field", call("DescribeTasks", "&ResourceIds.1.Key=m-1"), "InvalidParameter", "InvalidParameter", nil},
+		{"known parameter, wrong type", call("DescribeImages", "&ShowExpired=yes"), "InvalidParameter", "InvalidParameter", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			entries = nil
+			mu.Unlock()
+			if _, code, body, _ := send(t, lenient, good, tt.call, nil); code != tt.lenientCode {
+				t.Errorf("lenient: got %q, want %q (body %v)", code, tt.lenientCode, body.Fields)
+			}
+			if _, code, body, _ := send(t, strict, good, tt.call, nil); code != tt.strictCode {
+				t.Errorf("strict: got %q, want %q (body %v)", code, tt.strictCode, body.Fields)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(entries) != 1 {
+				t.Fatalf("got %d log entries, want 1", len(entries))
+			}
+			if got := entries[0].Ignored; strings.Join(got, ",") != strings.Join(tt.wantIgnored, ",") {
+				t.Errorf("ignored: got %q, want %q", got, tt.wantIgnored)
 			}
 		})
 	}
