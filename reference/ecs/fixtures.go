@@ -37,11 +37,13 @@ type QuotaSpec struct {
 
 // RegionSpec is one region. A region not listed (or listed with exists: false) does not exist.
 type RegionSpec struct {
-	ID       string `yaml:"id" json:"id"`
-	Name     string `yaml:"name,omitempty" json:"name,omitempty"`         // LocalName in DescribeRegions
-	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"` // default ecs.<id>.aliyuncs.com
-	Exists   *bool  `yaml:"exists,omitempty" json:"exists,omitempty"`     // default true
-	Export   bool   `yaml:"export" json:"export"`                         // supports image export
+	ID   string `yaml:"id" json:"id"`
+	Name string `yaml:"name,omitempty" json:"name,omitempty"` // LocalName in DescribeRegions
+	// LocalNames are LocalName per AcceptLanguage (zh-CN, en-US, ja); Name when absent.
+	LocalNames map[string]string `yaml:"localNames,omitempty" json:"localNames,omitempty"`
+	Endpoint   string            `yaml:"endpoint,omitempty" json:"endpoint,omitempty"` // default ecs.<id>.aliyuncs.com
+	Exists     *bool             `yaml:"exists,omitempty" json:"exists,omitempty"`     // default true
+	Export     bool              `yaml:"export" json:"export"`                         // supports image export
 	// Formats lists the ImageFormat values honoured; raw is always honoured. Default: raw only.
 	Formats        []string `yaml:"formats,omitempty" json:"formats,omitempty"`
 	DataDiskExport *bool    `yaml:"dataDiskExport,omitempty" json:"dataDiskExport,omitempty"` // default true
@@ -151,13 +153,16 @@ type ImageSpec struct {
 	// License, if set, forbids export; its text is the detail of InvalidImageLicense.NotSupported.
 	License string `yaml:"license,omitempty" json:"license,omitempty"`
 	// Unreadable makes the source snapshot unreadable: ExportImage answers ExportImageFailed.
-	Unreadable   bool       `yaml:"unreadable,omitempty" json:"unreadable,omitempty"`
-	OSType       string     `yaml:"osType,omitempty" json:"osType,omitempty"`             // default linux
-	Platform     string     `yaml:"platform,omitempty" json:"platform,omitempty"`         // default CentOS
-	Architecture string     `yaml:"architecture,omitempty" json:"architecture,omitempty"` // default x86_64
-	Created      string     `yaml:"created,omitempty" json:"created,omitempty"`           // RFC 3339; default 2026-01-01T00:00:00Z
-	SystemDisk   DiskSpec   `yaml:"systemDisk" json:"systemDisk"`
-	DataDisks    []DiskSpec `yaml:"dataDisks,omitempty" json:"dataDisks,omitempty"`
+	Unreadable   bool   `yaml:"unreadable,omitempty" json:"unreadable,omitempty"`
+	OSType       string `yaml:"osType,omitempty" json:"osType,omitempty"`             // default linux
+	Platform     string `yaml:"platform,omitempty" json:"platform,omitempty"`         // default CentOS
+	Architecture string `yaml:"architecture,omitempty" json:"architecture,omitempty"` // default x86_64
+	Created      string `yaml:"created,omitempty" json:"created,omitempty"`           // RFC 3339; default 2026-01-01T00:00:00Z
+	Family       string `yaml:"family,omitempty" json:"family,omitempty"`             // ImageFamily; default none
+	// Tags are the image's tags (DescribeImages shows them and filters on Tag.N).
+	Tags       map[string]string `yaml:"tags,omitempty" json:"tags,omitempty"`
+	SystemDisk DiskSpec          `yaml:"systemDisk" json:"systemDisk"`
+	DataDisks  []DiskSpec        `yaml:"dataDisks,omitempty" json:"dataDisks,omitempty"`
 }
 
 // DiskSpec is one disk of an image: virtual size (Size GiB, or SizeMiB for small test disks;

@@ -40,7 +40,7 @@ func TestDefaultFixtures(t *testing.T) {
 			t.Errorf("account %s id %s, want %s", a.Name, a.ID, uids[a.Name])
 		}
 	}
-	regions, _ := s.DescribeRegions(context.Background(), "demo")
+	regions, _ := s.DescribeRegions(context.Background(), "demo", DescribeRegionsRequest{})
 	var ids []string
 	for _, r := range regions.Regions.Region {
 		ids = append(ids, r.RegionId)

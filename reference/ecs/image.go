@@ -3,6 +3,7 @@ package ecs
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -164,8 +165,21 @@ type Image struct {
 	Platform           string             `json:"Platform" xml:"Platform"`
 	Architecture       string             `json:"Architecture" xml:"Architecture"`
 	CreationTime       string             `json:"CreationTime" xml:"CreationTime"`
+	ImageFamily        string             `json:"ImageFamily,omitempty" xml:"ImageFamily,omitempty"`
+	Tags               ImageTags          `json:"Tags" xml:"Tags"`
 	ProductCode        string             `json:"ProductCode,omitempty" xml:"ProductCode,omitempty"`
 	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings" xml:"DiskDeviceMappings"`
+}
+
+// ImageTags wraps the tag list as the SDK expects.
+type ImageTags struct {
+	Tag []ImageTag `json:"Tag" xml:"Tag"`
+}
+
+// ImageTag is one tag of an image.
+type ImageTag struct {
+	TagKey   string `json:"TagKey" xml:"TagKey"`
+	TagValue string `json:"TagValue" xml:"TagValue"`
 }
 
 // DiskDeviceMappings wraps the list as the SDK expects.
@@ -191,7 +205,11 @@ func (im *image) wire() Image {
 		ImageOwnerId: im.ownerID, IsSelfShared: "", Progress: "100%", Usage: "none",
 		Size: im.disks[0].sizeGiB, OSType: or(im.spec.OSType, "linux"), Platform: or(im.spec.Platform, "CentOS"),
 		Architecture: or(im.spec.Architecture, "x86_64"), CreationTime: im.created.Format(TimeLayout),
+		ImageFamily: im.spec.Family, Tags: ImageTags{Tag: []ImageTag{}},
 		DiskDeviceMappings: DiskDeviceMappings{DiskDeviceMapping: []DiskDeviceMapping{}},
+	}
+	for _, k := range slices.Sorted(maps.Keys(im.spec.Tags)) {
+		out.Tags.Tag = append(out.Tags.Tag, ImageTag{TagKey: k, TagValue: im.spec.Tags[k]})
 	}
 	if im.status() != "Available" {
 		out.Progress = "0%"
@@ -206,7 +224,7 @@ func (im *image) wire() Image {
 		}
 		out.DiskDeviceMappings.DiskDeviceMapping = append(out.DiskDeviceMappings.DiskDeviceMapping, DiskDeviceMapping{
 			Device: "/dev/" + d.device, Size: strconv.FormatInt(d.sizeGiB, 10), Type: typ,
-			SnapshotId: "s-" + strings.TrimPrefix(im.spec.ID, "m-") + "-" + d.device,
+			SnapshotId: im.snapshotID(d),
 			Encrypted:  im.spec.Encrypted, Progress: "100%",
 		})
 	}
@@ -221,16 +239,36 @@ func or(s, def string) string {
 }
 
 // DescribeImagesRequest carries the parameters of DescribeImages as received (strings, ""
-// meaning absent); the Service parses and checks them.
+// meaning absent); the Service parses and checks them. The SDK's other parameters
+// (InstanceType, IsSupportCloudinit, IsSupportIoOptimized, ActionType, ResourceGroupId,
+// ShowExpired) would not change the answer for these images (every image runs on every
+// instance type, none expires, all are in the default resource group), so they are not here.
 type DescribeImagesRequest struct {
 	RegionID        string
 	ImageID         string // comma-separated
 	ImageName       string
 	Status          string // comma-separated; default Available
 	ImageOwnerAlias string // system, self, others, marketplace; "" = system+self+others
-	PageNumber      string
-	PageSize        string
-	DryRun          bool
+	ImageOwnerID    string // the owner's numeric account ID
+	OSType          string // linux or windows, without case
+	Architecture    string // i386, x86_64, arm64
+	ImageFamily     string
+	SnapshotID      string // an image having a disk made from that snapshot
+	Usage           string // instance (in use by an instance: never here) or none
+	IsPublic        string // "true" (public images: never here) or "false"
+	Tags            []TagFilter
+	// Filters are the Filter.N pairs: CreationStartTime and CreationEndTime (minute or second
+	// precision); other keys are ignored.
+	Filters    []TagFilter
+	PageNumber string
+	PageSize   string
+	DryRun     bool
+}
+
+// TagFilter is one Tag.N (or Filter.N) pair; a Key without a Value matches any value.
+type TagFilter struct {
+	Key, Value string
+	HasValue   bool
 }
 
 // DescribeImagesResult is the answer of DescribeImages (the API layer adds RequestId).
@@ -264,6 +302,10 @@ func (s *Service) DescribeImages(ctx context.Context, accountName string, req De
 	default:
 		return out, spec.InvalidParameter.Err("ImageOwnerAlias")
 	}
+	from, to, err := creationRange(req.Filters)
+	if err != nil {
+		return out, err
+	}
 	if req.DryRun {
 		return out, spec.DryRunOperation.Err()
 	}
@@ -281,6 +323,14 @@ func (s *Service) DescribeImages(ctx context.Context, accountName string, req De
 		case !slices.Contains(statuses, im.status()):
 		case req.ImageOwnerAlias == "" && im.ownerAlias() == "marketplace":
 		case req.ImageOwnerAlias != "" && req.ImageOwnerAlias != im.ownerAlias():
+		case req.ImageOwnerID != "" && req.ImageOwnerID != strconv.FormatInt(im.ownerID, 10):
+		case req.OSType != "" && !strings.EqualFold(req.OSType, or(im.spec.OSType, "linux")):
+		case req.Architecture != "" && req.Architecture != or(im.spec.Architecture, "x86_64"):
+		case req.ImageFamily != "" && req.ImageFamily != im.spec.Family:
+		case req.SnapshotID != "" && !im.hasSnapshot(req.SnapshotID):
+		case req.Usage == "instance" || req.IsPublic == "true":
+		case !im.tagged(req.Tags):
+		case im.created.Before(from) || im.created.After(to):
 		default:
 			match = append(match, im)
 		}
@@ -297,6 +347,51 @@ func (s *Service) DescribeImages(ctx context.Context, accountName string, req De
 		out.Images.Image = append(out.Images.Image, im.wire())
 	}
 	return out, nil
+}
+
+// creationRange reads the CreationStartTime and CreationEndTime filters (either may be
+// absent); a malformed time is InvalidParameter naming the Filter.
+// Real ECS: documented with minute precision (2017-12-05T22:40Z); seconds are accepted too.
+func creationRange(filters []TagFilter) (time.Time, time.Time, error) {
+	var start, end string
+	for _, f := range filters {
+		switch f.Key {
+		case "CreationStartTime":
+			start = f.Value
+		case "CreationEndTime":
+			end = f.Value
+		}
+	}
+	from, to, err := timeRange(start, end)
+	if err != nil {
+		return from, to, spec.InvalidParameter.Err("Filter")
+	}
+	return from, to, nil
+}
+
+// tagged reports whether the image carries every tag asked for.
+func (im *image) tagged(tags []TagFilter) bool {
+	for _, t := range tags {
+		v, ok := im.spec.Tags[t.Key]
+		if !ok || (t.HasValue && v != t.Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSnapshot reports whether a disk of the image shows that SnapshotId.
+func (im *image) hasSnapshot(id string) bool {
+	for _, d := range im.disks {
+		if im.snapshotID(d) == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (im *image) snapshotID(d *disk) string {
+	return "s-" + strings.TrimPrefix(im.spec.ID, "m-") + "-" + d.device
 }
 
 // DiskInfo describes one source disk of an image for round-trip checks. The object of the

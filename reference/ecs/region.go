@@ -1,6 +1,7 @@
 package ecs
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -49,11 +50,20 @@ type DescribeRegionsResult struct {
 	} `json:"Regions" xml:"Regions"`
 }
 
-// DescribeRegions lists every existing region in fixture order. Its RegionId parameter only
-// chooses the endpoint, so it is not checked here.
+// DescribeRegionsRequest carries the parameters of DescribeRegions that change its answer.
+// InstanceChargeType and ResourceType would keep only the regions that sell that kind of
+// instance or resource; every region here sells every kind, so they are not in it.
+type DescribeRegionsRequest struct {
+	AcceptLanguage string // zh-CN, en-US or ja: the language of LocalName
+}
+
+// DescribeRegions lists every existing region in fixture order, LocalName in the language
+// asked (the fixture's localNames; its name when it has none for that language). Its RegionId
+// parameter only chooses the endpoint, so it is not checked here.
 // Real ECS: lists regions whatever the RegionId sent; an unknown one is not an error there
-// either as far as observed.
-func (s *Service) DescribeRegions(ctx context.Context, account string) (DescribeRegionsResult, error) {
+// either as far as observed. Without AcceptLanguage real ECS answers in zh-CN; the reference
+// answers with the fixture's name (English in the built-in set).
+func (s *Service) DescribeRegions(ctx context.Context, account string, req DescribeRegionsRequest) (DescribeRegionsResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out DescribeRegionsResult
@@ -61,7 +71,7 @@ func (s *Service) DescribeRegions(ctx context.Context, account string) (Describe
 	for _, id := range s.st.regionOrder {
 		r := s.st.regions[id]
 		out.Regions.Region = append(out.Regions.Region, Region{
-			RegionId: id, LocalName: r.spec.Name, RegionEndpoint: r.endpoint(), Status: "available",
+			RegionId: id, LocalName: cmp.Or(r.spec.LocalNames[req.AcceptLanguage], r.spec.Name), RegionEndpoint: r.endpoint(), Status: "available",
 		})
 	}
 	return out, nil

@@ -21,9 +21,14 @@ const (
 	StatusDeleted    = "Deleted"
 )
 
-// TimeLayout is how times are written in answers (UTC, seconds precision). DescribeTasks also
-// accepts minute precision in StartTime and EndTime, as old documents show.
+// TimeLayout is how times are written in answers other than the task actions' (UTC, seconds
+// precision). DescribeTasks accepts it and TaskTimeLayout in StartTime and EndTime.
 const TimeLayout = "2006-01-02T15:04:05Z"
+
+// TaskTimeLayout is how DescribeTasks and DescribeTaskAttribute write CreationTime and
+// FinishedTime: UTC to the minute, as their documents' samples do (protocol.md E.1, and
+// "CreationTime": "2015-11-23T02:13Z" in DescribeTaskAttribute's).
+const TaskTimeLayout = "2006-01-02T15:04Z"
 
 // TaskAction is the only task action this reference creates. Tasks of other actions exist
 // only as fixtures (TaskSpec).
@@ -225,10 +230,10 @@ type DescribeTasksResult struct {
 func (t *task) wire() Task {
 	out := Task{
 		TaskId: t.id, TaskAction: t.actionName(), TaskStatus: t.status, SupportCancel: t.supportCancel(),
-		CreationTime: t.created.Format(TimeLayout), ResourceId: t.resourceID(),
+		CreationTime: t.created.Format(TaskTimeLayout), ResourceId: t.resourceID(),
 	}
 	if !t.inFlight() {
-		out.FinishedTime = t.finished.Format(TimeLayout)
+		out.FinishedTime = t.finished.Format(TaskTimeLayout)
 	}
 	return out
 }
@@ -244,6 +249,9 @@ type DescribeTasksRequest struct {
 	ResourceIDs []string // image IDs, at most 100
 	PageNumber  string   // ≥ 1, default 1
 	PageSize    string   // 1–100, default 10
+	// TaskGroupID keeps the tasks of that group; no task here belongs to a group, so any
+	// value lists nothing. Real ECS: groups batch tasks of other actions.
+	TaskGroupID string
 }
 
 // DescribeTasks lists the account's tasks in the region, newest first. Cost: O(page) without
@@ -276,7 +284,7 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	}
 	sc := scope{account, req.RegionID}
 	ix := s.st.indexes[sc]
-	if ix == nil {
+	if ix == nil || req.TaskGroupID != "" {
 		return out, nil
 	}
 	status := ""
@@ -447,11 +455,11 @@ func (s *Service) DescribeTaskAttribute(ctx context.Context, account, regionID, 
 	}
 	out := TaskAttribute{
 		RegionId: regionID, TaskId: t.id, TaskAction: t.actionName(), TaskStatus: t.status, TaskProcess: t.percent(),
-		SupportCancel: t.supportCancel(), CreationTime: t.created.Format(TimeLayout),
+		SupportCancel: t.supportCancel(), CreationTime: t.created.Format(TaskTimeLayout),
 		OperationProgressSet: OperationProgressSet{OperationProgress: []OperationProgress{}},
 	}
 	if !t.inFlight() {
-		out.FinishedTime = t.finished.Format(TimeLayout)
+		out.FinishedTime = t.finished.Format(TaskTimeLayout)
 	}
 	keys := t.objectKeys()
 	out.TotalCount = len(keys)
@@ -569,7 +577,7 @@ func timeRange(start, end string) (time.Time, time.Time, error) {
 		if t, err := time.Parse(TimeLayout, v); err == nil {
 			return t, nil
 		}
-		if t, err := time.Parse("2006-01-02T15:04Z", v); err == nil {
+		if t, err := time.Parse(TaskTimeLayout, v); err == nil {
 			return t.Add(wholeMinute), nil
 		}
 		return time.Time{}, spec.InvalidParameter.Err(name)

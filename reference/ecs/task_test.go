@@ -63,9 +63,10 @@ func TestService_lifecycle(t *testing.T) {
 			if !slices.Equal(got, want) || a.SuccessCount != 2 || a.TotalCount != 2 {
 				t.Fatalf("objects = %v (%d/%d), want %v", got, a.SuccessCount, a.TotalCount, want)
 			}
-			// Started at t0+10s, 3 MiB at 256 KiB/s: finished at t0+22s.
-			if a.CreationTime != "2026-03-01T00:00:00Z" || a.FinishedTime != "2026-03-01T00:00:22Z" {
-				t.Errorf("times = %s → %s, want 00:00:00 → 00:00:22", a.CreationTime, a.FinishedTime)
+			// Started at t0+10s, 3 MiB at 256 KiB/s: finished at t0+22s, shown to the minute.
+			if a.CreationTime != "2026-03-01T00:00Z" || a.FinishedTime != "2026-03-01T00:00Z" ||
+				!s.st.tasks[id].finished.Equal(t0.Add(22*time.Second)) {
+				t.Errorf("times = %s → %s (%v), want 00:00 → 00:00 (00:00:22)", a.CreationTime, a.FinishedTime, s.st.tasks[id].finished)
 			}
 			stored := keys(t, s, "acme-bkt")
 			slices.Sort(want)
@@ -140,7 +141,8 @@ func TestService_CancelTask(t *testing.T) {
 			t.Errorf("second cancel: %v, want TaskStatusIncorrect", err)
 		}
 	}
-	if a := attr(t, s, "acme", "test-1", p); a.TaskProcess != "41%" || a.FinishedTime != "2026-03-01T00:00:15Z" {
+	if a := attr(t, s, "acme", "test-1", p); a.TaskProcess != "41%" || a.FinishedTime != "2026-03-01T00:00Z" ||
+		!s.st.tasks[p].finished.Equal(t0.Add(15*time.Second)) {
 		t.Errorf("cancelled task: %s finished %s, want 41%% at 00:00:15", a.TaskProcess, a.FinishedTime)
 	}
 	if k := keys(t, s, "acme-bkt"); len(k) != 0 {
@@ -321,10 +323,11 @@ func TestService_DescribeTasks(t *testing.T) {
 	check("time and status", DescribeTasksRequest{StartTime: "2026-03-01T00:05:00Z", TaskStatus: "Finished"}, ids[5:6], 1)
 	check("other action", DescribeTasksRequest{TaskAction: "ImportImage"}, nil, 0)
 	check("export action", DescribeTasksRequest{TaskAction: "ExportImage", PageSize: "1"}, rev[:1], 8)
+	check("task group", DescribeTasksRequest{TaskGroupID: "tg-1"}, nil, 0)
 
 	res, _ := s.DescribeTasks(ctx, "acme", DescribeTasksRequest{RegionID: "test-1", TaskIDs: ids[0]})
 	if task := res.TaskSet.Task[0]; task.TaskAction != "ExportImage" || task.SupportCancel != "false" || task.ResourceId != "m-tiny" ||
-		task.CreationTime != "2026-03-01T00:00:00Z" || task.FinishedTime == "" || task.TaskStatus != StatusFinished {
+		task.CreationTime != "2026-03-01T00:00Z" || task.FinishedTime == "" || task.TaskStatus != StatusFinished {
 		t.Errorf("task = %+v", task)
 	}
 	if res.PageNumber != 1 || res.PageSize != 10 || res.RegionId != "test-1" {
@@ -528,7 +531,7 @@ func TestService_fixtureTasks(t *testing.T) {
 	}
 	res, _ := s.DescribeTasks(ctx, "acme", DescribeTasksRequest{RegionID: "test-1", TaskIDs: "t-fx-new"})
 	if task := res.TaskSet.Task[0]; task.TaskAction != "ArchiveSnapshot" || task.TaskStatus != StatusProcessing ||
-		task.SupportCancel != "false" || task.CreationTime != "2026-04-01T00:00:00Z" || task.FinishedTime != "" || task.ResourceId != "" {
+		task.SupportCancel != "false" || task.CreationTime != "2026-04-01T00:00Z" || task.FinishedTime != "" || task.ResourceId != "" {
 		t.Errorf("t-fx-new listed as %+v", task)
 	}
 
@@ -539,7 +542,7 @@ func TestService_fixtureTasks(t *testing.T) {
 		a.TotalCount != 0 || a.OperationProgressSet.OperationProgress == nil || len(a.OperationProgressSet.OperationProgress) != 0 || a.FinishedTime != "" {
 		t.Errorf("t-fx-old = %+v", a)
 	}
-	if a := attr(t, s, "acme", "test-1", "t-fx-mid"); a.TaskProcess != "100%" || a.FinishedTime != "2026-03-01T00:02:30Z" {
+	if a := attr(t, s, "acme", "test-1", "t-fx-mid"); a.TaskProcess != "100%" || a.FinishedTime != "2026-03-01T00:02Z" {
 		t.Errorf("t-fx-mid = %+v", a)
 	}
 	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusWaiting || a.SupportCancel != "true" {
@@ -568,7 +571,7 @@ func TestService_fixtureTasks(t *testing.T) {
 			t.Errorf("CancelTask(%s, %s, %s) = %v, want %v", c.account, c.region, c.id, err, c.want)
 		}
 	}
-	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusDeleted || a.SupportCancel != "false" || a.FinishedTime != s.Now().Format(TimeLayout) {
+	if a := attr(t, s, "acme", "test-1", "t-fx-imp"); a.TaskStatus != StatusDeleted || a.SupportCancel != "false" || a.FinishedTime != s.Now().Format(TaskTimeLayout) {
 		t.Errorf("cancelled t-fx-imp = %+v", a)
 	}
 	check("deleted import", DescribeTasksRequest{TaskAction: "ImportImage"}, []string{"t-fx-imp"})
