@@ -15,6 +15,7 @@ import (
 
 	"github.com/exportimage/eic/reference/api"
 	"github.com/exportimage/eic/reference/ecs"
+	"github.com/exportimage/eic/reference/journal"
 	"github.com/exportimage/eic/reference/oss"
 )
 
@@ -25,6 +26,7 @@ type Server struct {
 	ecsAPI  *api.Handler
 	control *api.Control
 	token   string
+	closers []func() error // run after the domain is closed (the state file)
 }
 
 // Option configures New.
@@ -38,6 +40,7 @@ type config struct {
 	mutants  []string
 	log      io.Writer
 	logEntry func(api.Entry)
+	closers  []func() error
 }
 
 // WithClock sets the domain clock (default real).
@@ -52,6 +55,29 @@ func WithVirtualClock(start time.Time) Option { return WithClock(ecs.NewVirtualC
 // WithStore sets the object store (default in memory).
 func WithStore(s oss.Store) Option {
 	return func(c *config) error { c.ecsOpts = append(c.ecsOpts, ecs.WithStore(s)); return nil }
+}
+
+// WithStateDir keeps everything in dir so that it survives a restart, a clean stop as well
+// as a kill -9: the objects in an oss.Dir store (one directory per bucket, one file per
+// object named after its key), and the tasks, quota overrides and a virtual clock's time in
+// the bbolt file dir/.eic-state.db (reference/journal). A server started again on the same
+// dir serves the same objects and answers the same DescribeTasks; exports that were in flight
+// resume and none of their objects is visible before they finish. Only one process may use
+// dir at a time: New fails with journal.ErrInUse for the second.
+func WithStateDir(dir string) Option {
+	return func(c *config) error {
+		j, err := journal.Open(dir)
+		if err != nil {
+			return err
+		}
+		c.closers = append(c.closers, j.Close)
+		st, err := oss.NewDir(dir)
+		if err != nil {
+			return fmt.Errorf("reference: store: %w", err)
+		}
+		c.ecsOpts = append(c.ecsOpts, ecs.WithStore(st), ecs.WithJournal(j))
+		return nil
+	}
 }
 
 // WithFixtures replaces the built-in fixtures with a YAML or JSON document.
@@ -116,8 +142,20 @@ func WithStrictParams() Option {
 // clock, a random control token.
 func New(opts ...Option) (*Server, error) {
 	var cfg config
+	srv, err := build(&cfg, opts)
+	if err != nil {
+		for _, c := range cfg.closers {
+			_ = c() // the error that stopped New is the one to report
+		}
+		return nil, err
+	}
+	srv.closers = cfg.closers
+	return srv, nil
+}
+
+func build(cfg *config, opts []Option) (*Server, error) {
 	for _, o := range opts {
-		if err := o(&cfg); err != nil {
+		if err := o(cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -128,7 +166,10 @@ func New(opts ...Option) (*Server, error) {
 		}
 		cfg.token = "eic-" + hex.EncodeToString(b[:])
 	}
-	svc := ecs.New(cfg.ecsOpts...)
+	svc, err := ecs.Open(cfg.ecsOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
 	for _, doc := range cfg.extend {
 		if err := svc.LoadFixtures(doc, true); err != nil {
 			svc.Close()
@@ -193,8 +234,19 @@ func (s *Server) ControlToken() string { return s.token }
 // Accounts lists the accounts and their access keys (the demo credentials among them).
 func (s *Server) Accounts() []ecs.AccountInfo { return s.svc.Accounts() }
 
-// Close stops every task and returns the IDs of those still in flight.
-func (s *Server) Close() []string { return s.svc.Close() }
+// Close stops every task and returns the IDs of those still in flight; with WithStateDir
+// their state is saved first and the state file released.
+func (s *Server) Close() []string {
+	ids := s.svc.Close()
+	for _, c := range s.closers {
+		_ = c() // every change was saved (and fsynced) before Close returned
+	}
+	s.closers = nil
+	return ids
+}
+
+// StateErr reports the last failure to save the state (WithStateDir), nil if none.
+func (s *Server) StateErr() error { return s.svc.JournalErr() }
 
 // HTTPServer wraps the handler in an http.Server with timeouts suited to an API mock.
 func (s *Server) HTTPServer(addr string) *http.Server {

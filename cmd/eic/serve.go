@@ -16,7 +16,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/exportimage/eic/reference"
-	"github.com/exportimage/eic/reference/oss"
 )
 
 // repeated collects a flag given several times.
@@ -29,7 +28,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "[flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "`host:port` to serve the ECS API on (http://HOST:PORT/)")
 	fixtures := fs.String("fixtures", "", "YAML fixtures `file` replacing the built-in set (docs/reference.md)")
-	store := fs.String("store", "mem", "object store: mem, or a `directory` to keep exported images on disk")
+	store := fs.String("store", "mem", "mem, or a `directory` keeping objects, tasks, quotas and the virtual clock across restarts (one server per directory)")
 	clock := fs.String("clock", "real", "task clock: real, or virtual (tasks move only when /_reference/clock/advance is called)")
 	token := fs.String("control-token", "", "bearer `token` of the control API (default: random, printed)")
 	speed := fs.Int64("export-speed", 0, "export pace in `bytes` of disk data per second (default 64 MiB/s)")
@@ -66,12 +65,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	switch *store {
 	case "mem", "":
 	default:
-		st, err := oss.NewDir(*store)
-		if err != nil {
-			fmt.Fprintf(stderr, "eic serve: store: %v\n", err)
-			return 2
-		}
-		opts = append(opts, reference.WithStore(st))
+		opts = append(opts, reference.WithStateDir(*store))
 	}
 	switch *clock {
 	case "real":
@@ -120,6 +114,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	interrupted, err := srv.Serve(ctx, l)
+	if serr := srv.StateErr(); serr != nil {
+		fmt.Fprintf(stderr, "eic serve: state not saved: %v\n", serr)
+	}
 	if len(interrupted) > 0 {
 		fmt.Fprintf(stdout, "stopped with %d export task(s) still in flight: %s\n", len(interrupted), strings.Join(interrupted, ", "))
 	} else {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/exportimage/eic/reference/oss"
@@ -27,7 +26,7 @@ const tickInterval = 200 * time.Millisecond
 // behind one lock. All methods are safe for concurrent use. Each method first brings every
 // task up to the clock's time, so answers are always current.
 type Service struct {
-	mu      sync.Mutex
+	mu      lockedState
 	clock   Clock
 	virtual *VirtualClock // nil under any other clock
 	store   oss.Store
@@ -36,6 +35,8 @@ type Service struct {
 	speed   int64     // WithExportSpeed; 0 means the fixtures' or the default
 	st      *world
 	closed  bool
+	journal Journal      // nil: memory only
+	saved   journalState // what the journal last saved
 
 	unhook   func()
 	stopTick chan struct{}
@@ -46,11 +47,12 @@ type Service struct {
 type Option func(*config)
 
 type config struct {
-	clock Clock
-	store oss.Store
-	fx    *Fixtures
-	seed  int64
-	speed int64
+	clock   Clock
+	store   oss.Store
+	fx      *Fixtures
+	seed    int64
+	speed   int64
+	journal Journal
 }
 
 // WithClock sets the clock; default RealClock. With a *VirtualClock, tasks move only when it
@@ -75,9 +77,19 @@ func WithExportSpeed(bytesPerSecond int64) Option {
 }
 
 // New returns a ready Service. With no options it is hermetic: default fixtures, a memory
-// store, the real clock, seed 1. It panics if the fixtures are invalid or the store refuses
-// to create their buckets (both are set-up defects). Call Close when done.
+// store, the real clock, seed 1. It panics where Open fails (invalid fixtures, a store that
+// refuses their buckets: set-up defects). Call Close when done.
 func New(opts ...Option) *Service {
+	s, err := Open(opts...)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Open is New returning an error instead of panicking; with WithJournal it also fails when
+// the saved state cannot be read.
+func Open(opts ...Option) (*Service, error) {
 	cfg := config{clock: RealClock{}, seed: 1}
 	for _, o := range opts {
 		o(&cfg)
@@ -89,12 +101,20 @@ func New(opts ...Option) *Service {
 		cfg.fx = DefaultFixtures()
 	}
 	if err := cfg.fx.Validate(); err != nil {
-		panic(err)
+		return nil, err
 	}
-	s := &Service{clock: cfg.clock, store: cfg.store, ids: newIDs(uint64(cfg.seed)), fx: cfg.fx, speed: max(cfg.speed, 0)}
+	s := &Service{clock: cfg.clock, store: cfg.store, ids: newIDs(uint64(cfg.seed)), fx: cfg.fx, speed: max(cfg.speed, 0),
+		journal: cfg.journal}
+	s.mu.s = s
 	s.st = newWorld()
-	if err := s.resetLocked(cfg.fx); err != nil {
-		panic(err)
+	if s.journal != nil {
+		if err := s.restoreLocked(cfg.fx); err != nil {
+			s.journal = nil // save nothing of a half-restored world
+			s.Close()
+			return nil, err
+		}
+	} else if err := s.resetLocked(cfg.fx); err != nil {
+		return nil, err
 	}
 	if vc, ok := cfg.clock.(*VirtualClock); ok {
 		s.virtual = vc
@@ -107,7 +127,7 @@ func New(opts ...Option) *Service {
 		s.stopTick, s.tickDone = make(chan struct{}), make(chan struct{})
 		go s.tick()
 	}
-	return s
+	return s, nil
 }
 
 func (s *Service) tick() {
