@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Dir is a Store on a directory, so exported images can be inspected with ordinary tools.
@@ -29,15 +30,19 @@ import (
 //	<bucket>/.meta/<path>.json {"etag","size","mtime"} of the object at <bucket>/<path>
 //	<bucket>/<path>            the object's bytes; its mtime is Object.Created
 //
-// Key encoding (see ObjectPath): a key is escaped byte by byte: a-z, 0-9, '-', '_' and '.'
-// (except as the key's first byte) stay as they are, every other byte becomes %XX (upper-case
-// hex). The result never contains '/', '\', NUL or upper-case letters outside escapes and never
-// starts with '.', so it is one safe file name, distinct from ".bucket.json", ".meta" and
-// ".tmp", and distinct keys stay distinct on case-insensitive file systems. An escaped key
-// longer than 200 bytes is cut into 200-byte pieces: every piece but the last is a directory
-// "+<piece>", the last is the file "=<piece>" ('+' and '=' are always escaped, so these never
-// collide with short keys or with each other). "exports/a.raw" is thus the file
-// "exports%2Fa.raw". Files in a bucket that this encoding does not produce are ignored.
+// Key encoding (see ObjectPath): a key keeps its readable name and only what a file name
+// cannot hold, or would make ambiguous, becomes %XX (upper-case hex): '/', '\\', '%' itself,
+// '+', '=', control bytes (below 0x20, 0x7F), and '.' as the key's first byte. On a file system
+// that folds case (probed by NewDir), upper-case letters are escaped too, so that keys
+// differing only in case stay distinct files. The result is one file name that never starts
+// with '.', distinct from ".bucket.json", ".meta" and ".tmp": "EcsExport_m-1_system.vhd" is
+// the file of that name, and "exports/a.raw" the file "exports%2Fa.raw" ('/' stays escaped
+// because OSS keys "a" and "a/b" coexist, which a file and a directory of one name cannot). An
+// escaped key longer than 200 bytes is cut into pieces of at most 200 bytes, never inside a
+// UTF-8 character or a %XX escape: every piece but the last is a directory "+<piece>", the
+// last is the file "=<piece>" ('+' and '=' are always escaped, so these never collide with
+// short keys or with each other). Files in a bucket that this encoding does not produce are
+// ignored.
 //
 // Visibility and durability: an upload is written to .tmp, fsynced, given its commit time as
 // mtime, then renamed into place (metadata first, then content) and the directory is fsynced.
@@ -49,6 +54,7 @@ type Dir struct {
 	root string
 	tmp  string
 	now  func() time.Time
+	fold bool // the file system folds case: escape upper-case letters
 
 	// mu is held for writing around every rename and removal in the tree, and for reading
 	// while looking at it, so a reader never sees a half-made nested path or a bucket half
@@ -83,8 +89,28 @@ func NewDir(root string, opts ...Option) (*Dir, error) {
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("oss: dir %s: %w", root, err)
 	}
-	return &Dir{root: abs, tmp: tmp, now: o.now}, nil
+	fold, err := foldsCase(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("oss: dir %s: %w", root, err)
+	}
+	return &Dir{root: abs, tmp: tmp, now: o.now, fold: fold}, nil
 }
+
+// foldsCase reports whether the file system of dir treats names differing only in case as
+// one name.
+func foldsCase(dir string) (bool, error) {
+	probe := filepath.Join(dir, "case-probe")
+	if err := os.WriteFile(probe, nil, 0o644); err != nil {
+		return false, err
+	}
+	defer os.Remove(probe)
+	_, err := os.Lstat(filepath.Join(dir, "CASE-PROBE"))
+	return err == nil, nil
+}
+
+// FoldsCase reports whether the root's file system folds case (upper-case letters of keys
+// are then escaped in file names).
+func (d *Dir) FoldsCase() bool { return d.fold }
 
 // Root returns the absolute root directory.
 func (d *Dir) Root() string { return d.root }
@@ -95,7 +121,7 @@ func (d *Dir) ObjectPath(bucket, key string) (string, error) {
 	if err := checkNames(bucket, key); err != nil {
 		return "", err
 	}
-	return filepath.Join(append([]string{d.root, bucket}, keySegments(key)...)...), nil
+	return filepath.Join(append([]string{d.root, bucket}, d.keySegments(key)...)...), nil
 }
 
 // Temporaries lists the files in .tmp: uploads in progress and leftovers not yet removed.
@@ -416,7 +442,7 @@ func (d *Dir) walkKeys(ctx context.Context, dir, enc string, depth int, fn func(
 	for _, e := range ents {
 		name := e.Name()
 		switch {
-		case e.IsDir() && strings.HasPrefix(name, "+") && len(name) == maxSegment+1:
+		case e.IsDir() && strings.HasPrefix(name, "+") && len(name) <= maxSegment+1:
 			if err := d.walkKeys(ctx, filepath.Join(dir, name), enc+name[1:], depth+1, fn); err != nil {
 				return err
 			}
@@ -433,7 +459,7 @@ func (d *Dir) walkKeys(ctx context.Context, dir, enc string, depth int, fn func(
 				continue
 			}
 			// Only canonical names are objects: anything else was put there by hand.
-			segs := keySegments(key)
+			segs := d.keySegments(key)
 			if len(segs) != depth+1 || segs[depth] != name {
 				continue
 			}
@@ -444,38 +470,49 @@ func (d *Dir) walkKeys(ctx context.Context, dir, enc string, depth int, fn func(
 }
 
 func (d *Dir) dataPath(bucket, key string) string {
-	return filepath.Join(append([]string{d.root, bucket}, keySegments(key)...)...)
+	return filepath.Join(append([]string{d.root, bucket}, d.keySegments(key)...)...)
 }
 
 func (d *Dir) metaPath(bucket, key string) string {
-	return filepath.Join(append([]string{d.root, bucket, metaDir}, keySegments(key)...)...) + ".json"
+	return filepath.Join(append([]string{d.root, bucket, metaDir}, d.keySegments(key)...)...) + ".json"
 }
 
 // keySegments maps a valid key to the relative path of its file, as described on Dir.
-func keySegments(key string) []string {
-	enc := escapeKey(key)
+func (d *Dir) keySegments(key string) []string {
+	enc := escapeKey(key, d.fold)
 	if len(enc) <= maxSegment {
 		return []string{enc}
 	}
 	var segs []string
 	for len(enc) > maxSegment {
-		segs = append(segs, "+"+enc[:maxSegment])
-		enc = enc[maxSegment:]
+		n := maxSegment
+		for !utf8.RuneStart(enc[n]) || enc[n-1] == '%' || enc[n-2] == '%' {
+			n-- // never cut a character or an escape in two
+		}
+		segs = append(segs, "+"+enc[:n])
+		enc = enc[n:]
 	}
 	return append(segs, "="+enc)
 }
 
-func literal(c byte, i int) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' && i > 0
+// literal reports whether the byte c at index i of a key stays as it is in the file name.
+func literal(c byte, i int, fold bool) bool {
+	switch {
+	case c < 0x20 || c == 0x7f, c == '/', c == '\\', c == '%', c == '+', c == '=', c == '.' && i == 0:
+		return false
+	case fold && c >= 'A' && c <= 'Z':
+		return false
+	}
+	return true
 }
 
-func escapeKey(key string) string {
+func escapeKey(key string, fold bool) string {
 	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(key))
 	for i := 0; i < len(key); i++ {
 		c := key[i]
-		if literal(c, i) {
+		if literal(c, i, fold) {
 			b.WriteByte(c)
 			continue
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/exportimage/eic/reference/oss"
 	"github.com/exportimage/eic/reference/oss/osstest"
@@ -287,7 +288,7 @@ func TestDir_CrashLeftovers(t *testing.T) {
 		os.WriteFile(filepath.Join(root, p), []byte("junk"), 0o644)
 	}
 	os.Mkdir(filepath.Join(root, "half-made"), 0o755)
-	os.WriteFile(filepath.Join(root, "b-crash", "Not-Canonical"), []byte("junk"), 0o644)
+	os.WriteFile(filepath.Join(root, "b-crash", "not%5Fcanonical"), []byte("junk"), 0o644) // "_" needs no escape
 	path, err := d.ObjectPath("b-crash", "k")
 	if err != nil {
 		t.Fatalf("ObjectPath: %v", err)
@@ -329,6 +330,34 @@ func TestDir_Layout(t *testing.T) {
 	}
 	if b, err := os.ReadFile(want); err != nil || string(b) != "x" {
 		t.Errorf("object file = %q, %v", b, err)
+	}
+	// Readable names: only what a file name cannot hold is escaped.
+	for key, file := range map[string]string{
+		"EcsExport_m-eic_system.vhd": "EcsExport_m-eic_system.vhd",
+		"名字 (1).raw":                 "名字 (1).raw",
+		".hidden":                    "%2Ehidden",
+		"a%b+c=d\\e\tf":              "a%25b%2Bc%3Dd%5Ce%09f",
+	} {
+		if d.FoldsCase() {
+			break // upper-case letters are escaped there
+		}
+		if got, _ := d.ObjectPath("layout", key); got != filepath.Join(root, "layout", file) {
+			t.Errorf("ObjectPath(%q) = %s, want %s", key, got, file)
+		}
+	}
+	// A long key is cut into pieces at character and escape boundaries, and lists back whole.
+	long := strings.Repeat("名%", 150) + strings.Repeat("x", 7)
+	put(t, d, "layout", long, "y")
+	checkInside(t, d, "layout", long)
+	p, _ := d.ObjectPath("layout", long)
+	rel, _ := filepath.Rel(filepath.Join(root, "layout"), p)
+	for _, seg := range strings.Split(rel, string(filepath.Separator)) {
+		if !utf8.ValidString(seg) || strings.HasSuffix(seg, "%") || strings.HasSuffix(seg, "%2") {
+			t.Errorf("long key piece %q cuts a character or an escape", seg)
+		}
+	}
+	if objs, err := d.List(context.Background(), "layout", "名"); err != nil || len(objs) != 1 || objs[0].Key != long {
+		t.Errorf("List of the long key = %v, %v", objs, err)
 	}
 	var meta map[string]any
 	b, err := os.ReadFile(filepath.Join(root, "layout", ".bucket.json"))
