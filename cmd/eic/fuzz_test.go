@@ -41,7 +41,7 @@ func TestFuzz_StatefulNeedsControl(t *testing.T) {
 
 func mustReference(t *testing.T) *reference.Server {
 	t.Helper()
-	s, err := reference.New(reference.WithControlToken("tok"))
+	s, err := reference.New(reference.WithControlToken("tok"), reference.WithStrictParams()) // the fuzz model refuses unknown parameters
 	if err != nil {
 		t.Fatal(err)
 	}
