@@ -82,7 +82,8 @@ type QuotaRecord struct {
 // objects of finished tasks stay. An export that was in flight when the previous process
 // stopped (cleanly or not) resumes: its objects, if any were committed, are deleted, and its
 // writer starts again from the start of the disk while the progress shown follows the
-// clock, so it never goes back.
+// clock, so it never goes back. Pair it with a store that keeps objects too (oss.Dir):
+// with a memory store, restored Finished tasks would name objects that are gone.
 func WithJournal(j Journal) Option { return func(o *config) { o.journal = j } }
 
 // lockedState is the Service's mutex; releasing it saves what changed when a Journal is set.
