@@ -156,3 +156,54 @@ func or(s, def string) string {
 	}
 	return s
 }
+
+// TestServer_SDKFilters applies the filters the SDK sends (the default, lenient reference).
+func TestServer_SDKFilters(t *testing.T) {
+	h := start(t)
+	host := strings.TrimPrefix(h.srv.URL, "http://")
+	client, err := ecsclient.NewClient(&openapiutil.Config{
+		AccessKeyId: dara.String(keys["demo"][0]), AccessKeySecret: dara.String(keys["demo"][1]),
+		Endpoint: dara.String(host), Protocol: dara.String("http"), RegionId: dara.String("cn-hangzhou"),
+		ReadTimeout: dara.Int(10000), ConnectTimeout: dara.Int(5), NoProxy: dara.String(host),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(req *ecsclient.DescribeImagesRequest) int32 {
+		t.Helper()
+		req.RegionId = dara.String("cn-hangzhou")
+		resp, err := client.DescribeImages(req)
+		if err != nil {
+			t.Fatalf("DescribeImages: %v", err)
+		}
+		return dara.Int32Value(resp.Body.TotalCount)
+	}
+	all := count(&ecsclient.DescribeImagesRequest{})
+	if all == 0 {
+		t.Fatal("no image in cn-hangzhou")
+	}
+	for name, tt := range map[string]struct {
+		req  *ecsclient.DescribeImagesRequest
+		want int32
+	}{
+		"OSType linux":        {&ecsclient.DescribeImagesRequest{OSType: dara.String("linux")}, all},
+		"OSType windows":      {&ecsclient.DescribeImagesRequest{OSType: dara.String("windows")}, 0},
+		"Architecture arm64":  {&ecsclient.DescribeImagesRequest{Architecture: dara.String("arm64")}, 0},
+		"ShowExpired":         {&ecsclient.DescribeImagesRequest{ShowExpired: dara.Bool(true)}, all},
+		"InstanceType":        {&ecsclient.DescribeImagesRequest{InstanceType: dara.String("ecs.g7.large")}, all},
+		"an absent tag":       {&ecsclient.DescribeImagesRequest{Tag: []*ecsclient.DescribeImagesRequestTag{{Key: dara.String("env")}}}, 0},
+		"created in the past": {&ecsclient.DescribeImagesRequest{Filter: []*ecsclient.DescribeImagesRequestFilter{{Key: dara.String("CreationEndTime"), Value: dara.String("2000-01-01T00:00Z")}}}, 0},
+		"the image":           {&ecsclient.DescribeImagesRequest{ImageId: dara.String("m-eic-custom"), ImageFamily: dara.String("")}, 1},
+	} {
+		if got := count(tt.req); got != tt.want {
+			t.Errorf("%s: TotalCount %d, want %d", name, got, tt.want)
+		}
+	}
+	resp, err := client.DescribeRegions(&ecsclient.DescribeRegionsRequest{AcceptLanguage: dara.String("zh-CN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dara.StringValue(resp.Body.Regions.Region[0].LocalName); got != "华东1（杭州）" {
+		t.Errorf("LocalName in zh-CN = %q", got)
+	}
+}
