@@ -107,6 +107,7 @@ func (l *lockedState) Unlock() {
 // journalState is what was last saved, to find what changed.
 type journalState struct {
 	world  *world // nil: rewrite everything at the next save
+	seq    uint64 // the last task sequence number saved
 	active []*task
 	recs   map[string]TaskRecord // in-flight and fixture tasks as saved
 	quotas map[scope]QuotaSpec
@@ -161,6 +162,13 @@ func (s *Service) flushLocked() {
 				keep(t) // ended since the last save
 			}
 		}
+		for _, ix := range s.st.indexes {
+			for i := len(ix.all) - 1; i >= 0 && ix.all[i].seq > s.saved.seq; i-- {
+				if !ix.all[i].inFlight() {
+					keep(ix.all[i]) // created and ended since the last save
+				}
+			}
+		}
 	}
 	for _, t := range s.st.active {
 		keep(t)
@@ -198,7 +206,7 @@ func (s *Service) flushLocked() {
 			delete(recs, id) // terminal: never changes again
 		}
 	}
-	s.saved = journalState{world: s.st, active: slices.Clone(s.st.active), recs: recs,
+	s.saved = journalState{world: s.st, seq: s.st.seq, active: slices.Clone(s.st.active), recs: recs,
 		quotas: maps.Clone(s.st.quotas), clock: s.saved.clock}
 	if !c.Clock.IsZero() {
 		s.saved.clock = c.Clock
