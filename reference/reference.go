@@ -41,11 +41,13 @@ type config struct {
 	log      io.Writer
 	logEntry func(api.Entry)
 	closers  []func() error
+	clock    ecs.Clock // the domain clock, if set
+	stateDir string
 }
 
 // WithClock sets the domain clock (default real).
 func WithClock(c ecs.Clock) Option {
-	return func(c2 *config) error { c2.ecsOpts = append(c2.ecsOpts, ecs.WithClock(c)); return nil }
+	return func(c2 *config) error { c2.clock = c; c2.ecsOpts = append(c2.ecsOpts, ecs.WithClock(c)); return nil }
 }
 
 // WithVirtualClock runs tasks on a virtual clock starting at start: they move only when the
@@ -65,19 +67,27 @@ func WithStore(s oss.Store) Option {
 // resume and none of their objects is visible before they finish. Only one process may use
 // dir at a time: New fails with journal.ErrInUse for the second.
 func WithStateDir(dir string) Option {
-	return func(c *config) error {
-		j, err := journal.Open(dir)
-		if err != nil {
-			return err
-		}
-		c.closers = append(c.closers, j.Close)
-		st, err := oss.NewDir(dir)
-		if err != nil {
-			return fmt.Errorf("reference: store: %w", err)
-		}
-		c.ecsOpts = append(c.ecsOpts, ecs.WithStore(st), ecs.WithJournal(j))
-		return nil
+	return func(c *config) error { c.stateDir = dir; return nil }
+}
+
+// openStateDir opens the journal (first: its lock guards the directory) and the object store
+// of WithStateDir, the store on the domain clock so object times match task times.
+func openStateDir(c *config) error {
+	j, err := journal.Open(c.stateDir)
+	if err != nil {
+		return err
 	}
+	c.closers = append(c.closers, j.Close)
+	var opts []oss.Option
+	if c.clock != nil {
+		opts = append(opts, oss.WithClock(c.clock.Now))
+	}
+	st, err := oss.NewDir(c.stateDir, opts...)
+	if err != nil {
+		return fmt.Errorf("reference: store: %w", err)
+	}
+	c.ecsOpts = append(c.ecsOpts, ecs.WithStore(st), ecs.WithJournal(j))
+	return nil
 }
 
 // WithFixtures replaces the built-in fixtures with a YAML or JSON document.
@@ -156,6 +166,11 @@ func New(opts ...Option) (*Server, error) {
 func build(cfg *config, opts []Option) (*Server, error) {
 	for _, o := range opts {
 		if err := o(cfg); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.stateDir != "" {
+		if err := openStateDir(cfg); err != nil {
 			return nil, err
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/reference/journal"
 )
 
 // repeated collects a flag given several times.
@@ -110,6 +111,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	printBanner(stdout, srv, "http://"+l.Addr().String(), *clock)
+	if *store != "mem" && *store != "" {
+		fmt.Fprintf(stdout, "  store:          %s (objects as files; tasks, quotas and clock in %s)\n", *store, journal.FileName)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
