@@ -10,8 +10,12 @@
 // configurable speed in bytes of disk data per second.
 //
 // What it does not emulate: instances, snapshots as separate resources, RAM policy documents
-// beyond the few facts ExportImage checks, ImportImage, billing, tags, or any action not named
-// above.
+// beyond the few facts ExportImage checks, ImportImage, billing, tags other than the images'
+// fixture tags, or any action not named above.
+//
+// Persistence is an added layer: with WithJournal the Service restores its state when it is
+// created and hands every change to the Journal (reference/journal keeps it in bbolt);
+// without, state lives in memory.
 //
 // Determinism: time comes only from the Clock given to New (RealClock is the one place that
 // reads the wall clock), IDs from a seeded source. Under a VirtualClock every task has
