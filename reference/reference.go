@@ -95,6 +95,12 @@ func WithControlToken(token string) Option {
 	}
 }
 
+// WithNoncesPerAccount sets each account's share of the replay cache (default
+// api.DefaultNoncesPerAccount); an account over it is throttled.
+func WithNoncesPerAccount(n int) Option {
+	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithNoncesPerAccount(n)); return nil }
+}
+
 // WithLog writes one line per request to w.
 func WithLog(w io.Writer) Option { return func(c *config) error { c.log = w; return nil } }
 

@@ -51,20 +51,23 @@ func SignV1(params url.Values, method string, c Credentials, ts time.Time, nonce
 // RequestParams) of a request with the given HTTP method. Checks, in order,
 // each failure an *AuthError:
 //
-//   - Version, AccessKeyId, Timestamp absent → CodeMissingParameter (Param
-//     names it); Timestamp not in TimeLayout → CodeInvalidTimeStampFormat;
-//     SignatureNonce absent → CodeMissingParameter;
+//   - Version, AccessKeyId absent → CodeMissingParameter (Param names it);
+//     Timestamp absent → CodeMissingTimestamp; not in TimeLayout →
+//     CodeInvalidTimeStampFormat; SignatureNonce absent → CodeMissingParameter;
 //   - SignatureMethod not "HMAC-SHA1", SignatureVersion not "1.0", a
-//     SignatureType (bearer tokens) present, Signature absent →
-//     CodeIncompleteSignature.
+//     SignatureType (bearer tokens) present → CodeIncompleteSignature;
+//     Signature absent → CodeMissingSignature.
 //
 // Parameter names are case-sensitive; the first value of a repeated common
 // parameter is used, but every value is signed.
 func ParseV1(params url.Values, method string) (*Auth, error) {
-	for _, p := range []string{"Version", "AccessKeyId", "Timestamp"} {
+	for _, p := range []string{"Version", "AccessKeyId"} {
 		if params.Get(p) == "" {
 			return nil, missing(p)
 		}
+	}
+	if params.Get("Timestamp") == "" {
+		return nil, &AuthError{Code: CodeMissingTimestamp, Param: "Timestamp", Detail: "required parameter is not supplied"}
 	}
 	ts, err := parseTime(params.Get("Timestamp"))
 	if err != nil {
@@ -84,7 +87,7 @@ func ParseV1(params url.Values, method string) (*Auth, error) {
 	}
 	sig := params.Get("Signature")
 	if sig == "" {
-		return nil, incomplete("signature is missing")
+		return nil, &AuthError{Code: CodeMissingSignature, Param: "Signature", Detail: "required parameter is not supplied"}
 	}
 	return &Auth{
 		Scheme:        SchemeV1,
@@ -94,9 +97,13 @@ func ParseV1(params url.Values, method string) (*Auth, error) {
 		Timestamp:     ts,
 		Action:        params.Get("Action"),
 		Version:       params.Get("Version"),
-		StringToSign:  StringToSignV1(method, params),
 		signature:     sig,
+		buildSTS:      func() string { return StringToSignV1(method, params) },
 	}, nil
 }
+
+// v1CommonParams are the parameters ParseV1 reads.
+var v1CommonParams = []string{"Version", "AccessKeyId", "Timestamp", "SignatureNonce", "SignatureMethod",
+	"SignatureVersion", "SignatureType", "Signature", "SecurityToken", "Action"}
 
 func quote(s string) string { return "\"" + s + "\"" }

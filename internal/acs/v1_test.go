@@ -85,14 +85,14 @@ func TestParseV1_Errors(t *testing.T) {
 	}{
 		{"no version", func(p url.Values) { p.Del("Version") }, CodeMissingParameter, "Version"},
 		{"no key", func(p url.Values) { p.Del("AccessKeyId") }, CodeMissingParameter, "AccessKeyId"},
-		{"no timestamp", func(p url.Values) { p.Del("Timestamp") }, CodeMissingParameter, "Timestamp"},
+		{"no timestamp", func(p url.Values) { p.Del("Timestamp") }, CodeMissingTimestamp, "Timestamp"},
 		{"bad timestamp", func(p url.Values) { p.Set("Timestamp", "1700000000") }, CodeInvalidTimeStampFormat, "Timestamp"},
 		{"no nonce", func(p url.Values) { p.Del("SignatureNonce") }, CodeMissingParameter, "SignatureNonce"},
 		{"no method", func(p url.Values) { p.Del("SignatureMethod") }, CodeIncompleteSignature, ""},
 		{"sha256 method", func(p url.Values) { p.Set("SignatureMethod", "HMAC-SHA256") }, CodeIncompleteSignature, ""},
 		{"version 2", func(p url.Values) { p.Set("SignatureVersion", "2.0") }, CodeIncompleteSignature, ""},
 		{"bearer", func(p url.Values) { p.Set("SignatureType", "BEARERTOKEN") }, CodeIncompleteSignature, ""},
-		{"no signature", func(p url.Values) { p.Del("Signature") }, CodeIncompleteSignature, ""},
+		{"no signature", func(p url.Values) { p.Del("Signature") }, CodeMissingSignature, "Signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
