@@ -202,9 +202,13 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 }
 
 // Serve serves on l until ctx is done, then shuts down gracefully (in-flight requests get up
-// to 10 s) and closes the domain; it returns the IDs of tasks interrupted.
+// to 10 s, after which their contexts are cancelled, so long work such as a checksum stops)
+// and closes the domain; it returns the IDs of tasks interrupted.
 func (s *Server) Serve(ctx context.Context, l net.Listener) ([]string, error) {
 	hs := s.HTTPServer(l.Addr().String())
+	base, stopRequests := context.WithCancel(context.Background())
+	defer stopRequests()
+	hs.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -215,6 +219,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) ([]string, error) {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	if err != nil {
+		stopRequests() // the grace period is over: in-flight requests stop their work
+		_ = hs.Close()
+	}
 	<-errc
 	return s.Close(), err
 }
