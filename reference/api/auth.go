@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -25,6 +26,11 @@ const (
 	// message (a V1 string to sign grows with the request: a forged megabyte must not come back
 	// as three). Longer ones are cut and end in "…". Real ECS: no limit is known.
 	maxEchoedStringToSign = 8 << 10
+	// MaxV1Bytes bounds query plus body of a V1-signed request. A V1 string to sign covers every
+	// parameter, so its cost grows with the request and is paid before the signature is known
+	// to be good; V3 signs a hash of the body instead and keeps MaxBodyBytes. SDKs send V1
+	// parameters in the query, which MaxQueryBytes already bounds the same way.
+	MaxV1Bytes = MaxQueryBytes
 )
 
 // WithNoncesPerAccount sets each account's share of the replay cache (default
@@ -36,7 +42,8 @@ func WithNoncesPerAccount(n int) Option {
 // authenticate finds who sent the request and proves it, in this order (the first failing
 // check answers; docs/reference.md "Authentication: order of checks"):
 //
-//  1. shape of the signature (acs.Parse: common parameters or headers only, no string to sign);
+//  1. shape of the signature (acs.Parse: common parameters or headers only, no string to sign),
+//     and a V1 request within MaxV1Bytes (RequestEntityTooLarge);
 //  2. the access key exists (InvalidAccessKeyId.NotFound) and is enabled (.Inactive);
 //  3. the signature, then for V3 the body hash (SignatureDoesNotMatch, with the server's string
 //     to sign in the message as the real gateway puts it);
@@ -52,6 +59,9 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*acs.Auth, Credent
 	auth, err := acs.Parse(r, body)
 	if err != nil {
 		return nil, Credential{}, authError(err)
+	}
+	if auth.Scheme == acs.SchemeV1 && len(r.URL.RawQuery)+len(body) > MaxV1Bytes {
+		return nil, Credential{}, spec.RequestTooLarge.Err(fmt.Sprintf("%d-byte V1-signed", MaxV1Bytes))
 	}
 	cred, ok := h.creds.Credential(auth.AccessKeyID)
 	if !ok {

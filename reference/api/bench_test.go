@@ -99,8 +99,9 @@ func BenchmarkLoopback(b *testing.B) {
 // 1 MB request against a valid small one: "valid-small" is a V3 DescribeRegions that succeeds;
 // "1MB-unknown-key-v1/v3" a 1 MB form body of 900 parameters signed with a key the server does
 // not know; "1MB-bad-signature-v3" the same with a known key and a wrong secret (refused before
-// the body is hashed); "1MB-bad-signature-v1" with V1, where the string to sign must cover
-// every parameter; "too-many-params" 9,990 parameters (refused by count). The ratio of each
+// the body is hashed); "1MB-bad-signature-v1" with V1 (refused by size: MaxV1Bytes);
+// "32KB-bad-signature-v1" the largest V1 request, whose string to sign must cover every
+// parameter; "too-many-params" 9,990 parameters (refused by count). The ratio of each
 // to valid-small is the figure docs/performance.md quotes:
 //
 //	go test -run '^$' -bench Refusal -count 6 ./reference/api
@@ -116,6 +117,10 @@ func BenchmarkRefusal(b *testing.B) {
 	big := url.Values{}
 	for i := range 900 {
 		big.Set(fmt.Sprintf("Tag.%d.Value", i), strings.Repeat("v", 1<<20/900-20))
+	}
+	v1Max := url.Values{} // as large as a V1 request may be, once signed
+	for i := range 28 {
+		v1Max.Set(fmt.Sprintf("Tag.%d.Value", i+1), strings.Repeat("v", 1<<10))
 	}
 	many := url.Values{}
 	for i := range 9990 {
@@ -160,6 +165,7 @@ func BenchmarkRefusal(b *testing.B) {
 	refused("1MB-unknown-key-v1", &acs.Signer{KeyID: "nobody", Secret: "x", Version: "v1"}, big, http.StatusNotFound)
 	refused("1MB-unknown-key-v3", &acs.Signer{KeyID: "nobody", Secret: "x"}, big, http.StatusNotFound)
 	refused("1MB-bad-signature-v3", &acs.Signer{KeyID: "good", Secret: "wrong"}, big, http.StatusBadRequest)
-	refused("1MB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, big, http.StatusBadRequest)
+	refused("1MB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, big, http.StatusRequestEntityTooLarge)
+	refused("32KB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, v1Max, http.StatusBadRequest)
 	refused("too-many-params", &acs.Signer{KeyID: "nobody", Secret: "x"}, many, http.StatusRequestEntityTooLarge)
 }
