@@ -61,6 +61,22 @@ func CanonicalQuery(params url.Values) string {
 // canonicalPairs implements CanonicalQuery, leaving out the name skip (the
 // V1 "Signature" parameter) when it is not empty.
 func canonicalPairs(params url.Values, skip string) string {
+	ps := sortedPairs(params, skip)
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(PercentEncode(p.name))
+		b.WriteByte('=')
+		b.WriteString(PercentEncode(p.value))
+	}
+	return b.String()
+}
+
+// sortedPairs lists every (name, value) of params but those named skip (when not empty), sorted
+// by name, then value.
+func sortedPairs(params url.Values, skip string) []pair {
 	n := 0
 	for k, vs := range params {
 		if skip != "" && k == skip {
@@ -69,7 +85,7 @@ func canonicalPairs(params url.Values, skip string) string {
 		n += len(vs)
 	}
 	if n == 0 {
-		return ""
+		return nil
 	}
 	ps := make([]pair, 0, n)
 	for k, vs := range params {
@@ -86,16 +102,7 @@ func canonicalPairs(params url.Values, skip string) string {
 		}
 		return ps[i].value < ps[j].value
 	})
-	var b strings.Builder
-	for i, p := range ps {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(PercentEncode(p.name))
-		b.WriteByte('=')
-		b.WriteString(PercentEncode(p.value))
-	}
-	return b.String()
+	return ps
 }
 
 // CanonicalQueryString parses a raw, form-encoded query ("+" is a space) and

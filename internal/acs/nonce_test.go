@@ -50,6 +50,9 @@ func TestNonceCache_Share(t *testing.T) {
 	if throttled != 997 {
 		t.Errorf("throttled = %d, want 997", throttled)
 	}
+	if got := c.Len(); got != 4 {
+		t.Errorf("Len after the flood = %d, want 4 (each scope within its share)", got)
+	}
 	if got := c.Check("victim", "captured", t0.Add(time.Minute), exp); got != NonceReplayed {
 		t.Errorf("victim's replay after the flood = %v, want replayed", got)
 	}

@@ -146,3 +146,26 @@ func readBody(t *testing.T, r *http.Request) []byte {
 	}
 	return b
 }
+
+// TestStringToSignV1_Definition: the one-pass string to sign is the documented definition,
+// METHOD&%2F&PercentEncode(CanonicalQuery without Signature).
+func TestStringToSignV1_Definition(t *testing.T) {
+	for _, p := range []url.Values{
+		{},
+		{"Action": {"DescribeRegions"}, "Signature": {"x"}},
+		{"A b": {"c*d~e", "1"}, "中文": {"值 =&%"}, "x": {""}, "Tag.1.Key": {"\xff\x00"}},
+	} {
+		for _, method := range []string{"get", "POST"} {
+			rest := url.Values{}
+			for k, v := range p {
+				if k != "Signature" {
+					rest[k] = v
+				}
+			}
+			want := strings.ToUpper(method) + "&%2F&" + PercentEncode(CanonicalQuery(rest))
+			if got := StringToSignV1(method, p); got != want {
+				t.Errorf("StringToSignV1(%s, %v) = %q, want %q", method, p, got, want)
+			}
+		}
+	}
+}

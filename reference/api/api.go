@@ -287,16 +287,22 @@ func (h *Handler) serve(x *exchange) (any, error) {
 // them are copies).
 func readBody(r *http.Request) (body []byte, release func(), err error) {
 	if r.ContentLength >= 0 && r.ContentLength <= 64<<10 {
-		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
-		_, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1))
-		return buf.Bytes(), func() {}, err
+		buf := make([]byte, r.ContentLength+1) // one more: a body longer than announced shows
+		n, err := readUpTo(r.Body, buf)
+		return buf[:n], func() {}, err
 	}
 	p := bodyBuffers.Get().(*[]byte)
-	n, err := io.ReadFull(r.Body, (*p)[:MaxBodyBytes+1])
+	n, err := readUpTo(r.Body, (*p)[:MaxBodyBytes+1])
+	return (*p)[:n], func() { bodyBuffers.Put(p) }, err
+}
+
+// readUpTo fills buf from r or reads r to its end, whichever comes first.
+func readUpTo(r io.Reader, buf []byte) (int, error) {
+	n, err := io.ReadFull(r, buf)
 	if err == io.ErrUnexpectedEOF || err == io.EOF {
 		err = nil
 	}
-	return (*p)[:n], func() { bodyBuffers.Put(p) }, err
+	return n, err
 }
 
 var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}

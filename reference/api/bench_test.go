@@ -97,9 +97,9 @@ func BenchmarkLoopback(b *testing.B) {
 
 // BenchmarkRefusal measures the server time (ServeHTTP in process, no network) of a refused
 // 1 MB request against a valid small one: "valid-small" is a V3 DescribeRegions that succeeds;
-// "1MB-unknown-key-v1/v3" a 1 MB form body of 900 parameters signed with a key the server does
+// "1MB-unknown-key-v3" a 1 MB form body of 900 parameters signed with a key the server does
 // not know; "1MB-bad-signature-v3" the same with a known key and a wrong secret (refused before
-// the body is hashed); "1MB-bad-signature-v1" with V1 (refused by size: MaxV1Bytes);
+// the body is hashed); "1MB-…-v1" with V1 (refused by size, MaxV1Bytes, before the key);
 // "32KB-bad-signature-v1" the largest V1 request, whose string to sign must cover every
 // parameter; "too-many-params" 9,990 parameters (refused by count). The ratio of each
 // to valid-small is the figure docs/performance.md quotes:
@@ -162,7 +162,7 @@ func BenchmarkRefusal(b *testing.B) {
 			serve(b, reqs[i], nil, http.StatusOK)
 		}
 	})
-	refused("1MB-unknown-key-v1", &acs.Signer{KeyID: "nobody", Secret: "x", Version: "v1"}, big, http.StatusNotFound)
+	refused("1MB-unknown-key-v1", &acs.Signer{KeyID: "nobody", Secret: "x", Version: "v1"}, big, http.StatusRequestEntityTooLarge)
 	refused("1MB-unknown-key-v3", &acs.Signer{KeyID: "nobody", Secret: "x"}, big, http.StatusNotFound)
 	refused("1MB-bad-signature-v3", &acs.Signer{KeyID: "good", Secret: "wrong"}, big, http.StatusBadRequest)
 	refused("1MB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, big, http.StatusRequestEntityTooLarge)
