@@ -121,9 +121,8 @@ const MaxQueryBytes = 32 << 10
 // It is pure (it reads st, never changes it) and independent of reference/ecs.
 //
 // The transport part follows reference/api's documented pipeline (docs/reference.md and its
-// package doc): request size, parameter decoding (a repeated parameter or a name or value
-// that is not UTF-8 is InvalidParameter), authentication (unknown or disabled key), the
-// action, then parameters the action does not define and ill-typed booleans and integers
+// package doc): request size, authentication (unknown or disabled key), parameter decoding (a
+// repeated parameter or a name or value that is not UTF-8 is InvalidParameter), the action, then parameters the action does not define and ill-typed booleans and integers
 // (InvalidParameter). The domain part follows the documents per action.
 func Expect(w *World, st *State, req Request) Outcome {
 	if st == nil {
@@ -133,16 +132,16 @@ func Expect(w *World, st *State, req Request) Outcome {
 	if len(q.Encode()) > MaxQueryBytes {
 		return fail("reference: query over 32 KiB", spec.RequestTooLarge)
 	}
-	for name, vs := range q {
-		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
-			return fail("api: "+strconv.Quote(name)+" repeated or not UTF-8", spec.InvalidParameter)
-		}
-	}
 	switch req.Account {
 	case UnknownKey:
 		return fail("api: unknown access key", spec.AccessKeyNotFound)
 	case DisabledKey:
 		return fail("api: disabled access key", spec.AccessKeyInactive)
+	}
+	for name, vs := range q {
+		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
+			return fail("api: "+strconv.Quote(name)+" repeated or not UTF-8", spec.InvalidParameter)
+		}
 	}
 	params, known := actionParams[req.Action]
 	if !known {

@@ -132,6 +132,12 @@ func WithControlToken(token string) Option {
 	}
 }
 
+// WithNoncesPerAccount sets each account's share of the replay cache (default
+// api.DefaultNoncesPerAccount); an account over it is throttled.
+func WithNoncesPerAccount(n int) Option {
+	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithNoncesPerAccount(n)); return nil }
+}
+
 // WithLog writes one line per request to w.
 func WithLog(w io.Writer) Option { return func(c *config) error { c.log = w; return nil } }
 
@@ -277,9 +283,13 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 }
 
 // Serve serves on l until ctx is done, then shuts down gracefully (in-flight requests get up
-// to 10 s) and closes the domain; it returns the IDs of tasks interrupted.
+// to 10 s, after which their contexts are cancelled, so long work such as a checksum stops)
+// and closes the domain; it returns the IDs of tasks interrupted.
 func (s *Server) Serve(ctx context.Context, l net.Listener) ([]string, error) {
 	hs := s.HTTPServer(l.Addr().String())
+	base, stopRequests := context.WithCancel(context.Background())
+	defer stopRequests()
+	hs.BaseContext = func(net.Listener) context.Context { return base }
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(l) }()
 	select {
@@ -290,6 +300,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) ([]string, error) {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := hs.Shutdown(sctx)
+	if err != nil {
+		stopRequests() // the grace period is over: in-flight requests stop their work
+		_ = hs.Close()
+	}
 	<-errc
 	return s.Close(), err
 }

@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 count=${1:-6}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-go test -run '^$' -bench 'Loopback' -benchtime 2s -count "$count" ./reference/api | tee "$out" >&2
+# One run of each case per round, rounds in a row: on a shared machine the load drifts, and
+# adjacent runs of bare, v3 and v1 see the same load.
+for _ in $(seq "$count"); do
+  go test -run '^$' -bench 'Loopback' -benchtime 2s -count 1 ./reference/api | tee -a "$out" >&2
+done
 awk '
   /^BenchmarkLoopback\// {
     split($1, a, "/"); name = a[2]; sub(/-[0-9]+$/, "", name)

@@ -38,11 +38,39 @@ func (c *Code) Err(args ...any) *Error {
 	return &Error{Code: c, Message: msg}
 }
 
-// Matches reports whether a wire message has this row's shape: equal to a fixed message, or
-// the template with any non-empty text in place of %s.
+// The forms in which the Alibaba API gateway appends its string to sign to a signature
+// error's documented sentence (protocol.md I): V1 (and IncompleteSignature) "… server string
+// to sign is:POST&%2F&…", V3 "… server StringToSign is [ACS3-HMAC-SHA256\n<hex>]". Each
+// holds one %s for the string to sign.
+const (
+	StringToSignFormV1 = " server string to sign is:%s"
+	StringToSignFormV3 = " server StringToSign is [%s]"
+)
+
+// ErrWithStringToSign is Err with the server's string to sign appended in form
+// (StringToSignFormV1 or StringToSignFormV3), as the real gateway does.
+func (c *Code) ErrWithStringToSign(form, stringToSign string) *Error {
+	e := c.Err()
+	e.Message += strings.Replace(form, "%s", stringToSign, 1)
+	return e
+}
+
+// Matches reports whether a wire message has this row's shape: equal to a fixed message (or
+// to it followed by a server string to sign in one of the StringToSignForm* forms), or the
+// template with any non-empty text in place of %s.
 func (c *Code) Matches(message string) bool {
 	if !c.HasDetail() {
-		return message == c.message
+		if message == c.message {
+			return true
+		}
+		rest, ok := strings.CutPrefix(message, c.message)
+		if !ok {
+			return false
+		}
+		if sts, ok := strings.CutPrefix(rest, " server StringToSign is ["); ok {
+			return strings.HasSuffix(sts, "]")
+		}
+		return strings.HasPrefix(rest, " server string to sign is:")
 	}
 	parts := strings.Split(c.message, "%s")
 	for i, p := range parts {

@@ -79,7 +79,7 @@ var (
 	// UnsupportedHTTPMethod is ACS-E12: 403 UnsupportedHTTPMethod "This http method is not supported.".
 	UnsupportedHTTPMethod = &Code{ID: "ACS-E12", Name: "UnsupportedHTTPMethod", Code: "UnsupportedHTTPMethod", Source: "gateway", Meaning: "Method other than GET or POST.", status: 403, message: "This http method is not supported."}
 	// Throttling is ACS-E13: 400 Throttling.User "Request was denied due to user flow control.".
-	Throttling = &Code{ID: "ACS-E13", Name: "Throttling", Code: "Throttling.User", Source: "gateway", Meaning: "Flow control (injected faults only).", status: 400, message: "Request was denied due to user flow control."}
+	Throttling = &Code{ID: "ACS-E13", Name: "Throttling", Code: "Throttling.User", Source: "gateway", Meaning: "Flow control: injected faults, or an account over its share of the replay cache (the reference's choice).", status: 400, message: "Request was denied due to user flow control."}
 	// DryRunOperation is ACS-E14: 400 DryRunOperation "Request validation has been passed with DryRun flag set.".
 	DryRunOperation = &Code{ID: "ACS-E14", Name: "DryRunOperation", Code: "DryRunOperation", Source: "gateway", Meaning: "DryRun=true on a valid request; nothing changed.", status: 400, message: "Request validation has been passed with DryRun flag set."}
 	// InternalError is ACS-E15: 500 InternalError "The request processing has failed due to some unknown error, exception or failure.".
@@ -94,6 +94,12 @@ var (
 	SecurityTokenMismatch = &Code{ID: "ACS-E19", Name: "SecurityTokenMismatch", Code: "InvalidSecurityToken.MismatchWithAccessKey", Source: "gateway", Meaning: "STS token issued for another AccessKeyId.", status: 400, message: "Specified SecurityToken mismatch with the AccessKey."}
 	// InvalidParameter is ACS-E20: 400 InvalidParameter "The specified parameter \"%s\" is not valid.".
 	InvalidParameter = &Code{ID: "ACS-E20", Name: "InvalidParameter", Code: "InvalidParameter", Source: "gateway", Meaning: "A parameter of the wrong type, duplicated, unknown or out of range (its name fills %s).", status: 400, message: "The specified parameter \"%s\" is not valid."}
+	// MissingSignature is ACS-E21: 400 MissingSignature "Signature is mandatory for this action.".
+	MissingSignature = &Code{ID: "ACS-E21", Name: "MissingSignature", Code: "MissingSignature", Source: "gateway", Meaning: "V1 request without Signature (protocol.md I: the shared Alibaba API gateway).", status: 400, message: "Signature is mandatory for this action."}
+	// MissingTimestamp is ACS-E22: 400 MissingTimestamp "Timestamp is mandatory for this action.".
+	MissingTimestamp = &Code{ID: "ACS-E22", Name: "MissingTimestamp", Code: "MissingTimestamp", Source: "gateway", Meaning: "V1 request without Timestamp (protocol.md I: the shared Alibaba API gateway).", status: 400, message: "Timestamp is mandatory for this action."}
+	// MissingSecurityToken is ACS-E23: 400 MissingSecurityToken "SecurityToken is mandatory for this action.".
+	MissingSecurityToken = &Code{ID: "ACS-E23", Name: "MissingSecurityToken", Code: "MissingSecurityToken", Source: "gateway", Meaning: "A temporary (STS) AccessKeyId without its SecurityToken (observed on RAM, VOD and OSS: denverdino/aliyungo#204, aliyun/aliyun-openapi-python-sdk#292).", status: 400, message: "SecurityToken is mandatory for this action."}
 	// TaskNotFound is CO-E01: 400 InvalidTaskId.NotFound "The specified \"TaskId\" is not found.".
 	TaskNotFound = &Code{ID: "CO-E01", Name: "TaskNotFound", Code: "InvalidTaskId.NotFound", Source: "companion", Meaning: "Unknown task (or another account's).", status: 400, message: "The specified \"TaskId\" is not found."}
 	// TaskStatusIncorrect is CO-E02: 403 InvalidTaskId.IncorrectTaskStatus "The specified task status is not invalid.".
@@ -150,6 +156,9 @@ var codes = []*Code{
 	SecurityTokenMalformed,
 	SecurityTokenMismatch,
 	InvalidParameter,
+	MissingSignature,
+	MissingTimestamp,
+	MissingSecurityToken,
 	TaskNotFound,
 	TaskStatusIncorrect,
 	TaskActionNotSupport,

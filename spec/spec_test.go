@@ -156,6 +156,17 @@ func TestCode_ErrAndMatches(t *testing.T) {
 	if !InvalidOSSPrefix.Matches(InvalidOSSPrefix.Message()) || InvalidOSSPrefix.Matches("x") {
 		t.Error("fixed matching is wrong")
 	}
+	v1 := SignatureDoesNotMatchV1.ErrWithStringToSign(StringToSignFormV1, "POST&%2F&AccessKeyId%3Dk")
+	v3 := SignatureDoesNotMatch.ErrWithStringToSign(StringToSignFormV3, "ACS3-HMAC-SHA256\nabc")
+	if v1.Message != "Specified signature is not matched with our calculation. server string to sign is:POST&%2F&AccessKeyId%3Dk" ||
+		v3.Message != "Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\nabc]" {
+		t.Errorf("string to sign messages = %q, %q", v1.Message, v3.Message)
+	}
+	if !SignatureDoesNotMatchV1.Matches(v1.Message) || !SignatureDoesNotMatch.Matches(v3.Message) ||
+		SignatureDoesNotMatch.Matches(v1.Message) || SignatureDoesNotMatch.Matches(SignatureDoesNotMatch.Message()+" server StringToSign is [x") ||
+		SignatureDoesNotMatch.Matches(SignatureDoesNotMatch.Message()+" trailing") {
+		t.Error("string-to-sign matching is wrong")
+	}
 	if InvalidOSSPrefix.Err().Is(InvalidImageFormat.Err()) || !InvalidOSSPrefix.Err().Is(InvalidOSSPrefix.Err()) {
 		t.Error("Is is wrong")
 	}

@@ -137,15 +137,17 @@ func printBanner(w io.Writer, srv *reference.Server, endpoint, clock string) {
 	fmt.Fprintf(w, "eic reference server for ECS ExportImage (2014-05-26)\n")
 	fmt.Fprintf(w, "  endpoint:       %s/\n", endpoint)
 	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
+	fmt.Fprintf(w, "                  the control token is an administrator credential: it resets state and\n")
+	fmt.Fprintf(w, "                  reads every account's secret (GET /_reference/accounts); keep it to yourself\n")
 	fmt.Fprintf(w, "  clock:          %s\n", clock)
-	fmt.Fprintf(w, "  access keys:\n")
+	fmt.Fprintf(w, "  access keys (secrets are never printed or logged; the built-in ones are in docs/reference.md):\n")
 	for _, a := range srv.Accounts() {
 		for _, k := range a.Keys {
 			state := ""
 			if k.Disabled {
 				state = "  (disabled)"
 			}
-			fmt.Fprintf(w, "    %-12s %s / %s%s\n", a.Name, k.ID, k.Secret, state)
+			fmt.Fprintf(w, "    %-12s %s%s\n", a.Name, k.ID, state)
 		}
 	}
 	fmt.Fprintf(w, "  SDK:            Config{Endpoint: %q, Protocol: \"http\", AccessKeyId: …, AccessKeySecret: …}\n", strings.TrimPrefix(endpoint, "http://"))

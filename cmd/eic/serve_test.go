@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,5 +54,24 @@ func TestServe_BadFlags(t *testing.T) {
 		code, _, stderr := run(t, args...)
 		assert.Equal(t, 2, code, "eic %v", args)
 		assert.NotEmpty(t, stderr, "eic %v printed no message", args)
+	}
+}
+
+// TestPrintBanner_NoSecrets: the banner names every key but prints no account's secret, and
+// says the control token is an administrator credential.
+func TestPrintBanner_NoSecrets(t *testing.T) {
+	doc, err := keyAccounts([]string{"AKIDBANNER:VerySecretBannerValue"})
+	require.NoError(t, err)
+	srv, err := reference.New(reference.WithExtraFixtures(doc))
+	require.NoError(t, err)
+	defer srv.Close()
+	var out strings.Builder
+	printBanner(&out, srv, "http://127.0.0.1:1", "real")
+	assert.Contains(t, out.String(), "administrator credential")
+	for _, a := range srv.Accounts() {
+		for _, k := range a.Keys {
+			assert.Contains(t, out.String(), k.ID)
+			assert.NotContains(t, out.String(), k.Secret, "the banner prints the secret of %s", k.ID)
+		}
 	}
 }

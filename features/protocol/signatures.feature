@@ -40,12 +40,12 @@ Feature: signatures and replay protection
     When I export the image
     Then the request is refused with error "ACS-E01"
 
-  @core @EI-P2 @ACS-E01
+  @core @EI-P2 @ACS-E21
   Scenario: a V1 request without Signature is refused
     Given I sign requests with "v1"
     And the request carries no signature
     When I export the image
-    Then the request is refused with error "ACS-E01"
+    Then the request is refused with error "ACS-E21"
 
   @core @EI-P1 @ACS-E04
   Scenario: an unknown access key is refused
@@ -103,10 +103,17 @@ Feature: signatures and replay protection
       | v3      |
       | v1      |
 
-  @core @EI-P2 @ACS-E09
-  Scenario: a V1 request without Timestamp is refused naming it
+  @core @EI-P2 @ACS-E22
+  Scenario: a V1 request without Timestamp is refused
     Given I sign requests with "v1"
     And the common parameter "Timestamp" is left out
+    When I export the image
+    Then the request is refused with error "ACS-E22"
+
+  @core @EI-P2 @ACS-E09
+  Scenario: a V1 request without SignatureNonce is refused naming it
+    Given I sign requests with "v1"
+    And the common parameter "SignatureNonce" is left out
     When I export the image
     Then the request is refused with error "ACS-E09"
 
@@ -136,3 +143,16 @@ Feature: signatures and replay protection
     And the security token comes from another STS session
     When I export the image
     Then the request is refused with error "ACS-E19"
+
+  @assumption @EI-P8 @reference @ACS-E23
+  Scenario Outline: a temporary access key without its security token is refused
+    Given I sign requests with "<version>"
+    And I use STS credentials of account "main" valid for "<ttl>"
+    And the security token is ""
+    When I export the image
+    Then the request is refused with error "ACS-E23"
+
+    Examples:
+      | version | ttl |
+      | v3      | 1h  |
+      | v1      | 1h  |

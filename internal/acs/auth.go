@@ -26,10 +26,12 @@ type Credentials struct {
 }
 
 // Auth is the parsed, not yet verified, authentication of one request, as
-// returned by ParseV3, ParseV1 and Parse. Parsing checks only the shape;
-// the caller looks AccessKeyID up in its account store, calls Verify (or
-// Check) with the secret, then applies its own time-window check on
-// Timestamp and replay check on (AccessKeyID, Nonce), e.g. with NonceCache.
+// returned by ParseV3, ParseV1 and Parse. Parsing checks only the shape and
+// costs little whatever the request's size: the string to sign is built, and
+// the body hashed, only by Verify. So the caller looks AccessKeyID up in its
+// account store first (refusing an unknown key cheaply), then calls Verify
+// with the secret, then applies its own time-window check on Timestamp and
+// replay check on (AccessKeyID, Nonce), e.g. with NonceCache.
 type Auth struct {
 	Scheme        Scheme
 	AccessKeyID   string
@@ -40,26 +42,43 @@ type Auth struct {
 	// x-acs-action / x-acs-version headers (V3, may be "") or the Action /
 	// Version parameters (V1). Their validity is the caller's business.
 	Action, Version string
-	// StringToSign is the server-side string to sign, for diagnostics
-	// ("server string to sign is: ...").
-	StringToSign string
 
-	signature string // as sent; lower-cased hex for V3, base64 for V1
+	signature    string        // as sent; lower-cased hex for V3, base64 for V1
+	buildSTS     func() string // the server's string to sign, built on first use
+	stringToSign string
+	built        bool
+	body         []byte // V3: checked against contentHash after the signature
+	contentHash  string // V3: x-acs-content-sha256 as sent (and signed)
+}
+
+// StringToSign is the server-side string to sign, for diagnostics ("server
+// string to sign is: ..."). It is built on the first call (linear in the
+// request's parameters) and kept.
+func (a *Auth) StringToSign() string {
+	if !a.built {
+		a.stringToSign, a.built = a.buildSTS(), true
+	}
+	return a.stringToSign
 }
 
 // Verify reports whether the signature sent matches the one computed from
-// secret. The comparison is constant-time.
+// secret, and for V3 whether the body is the one x-acs-content-sha256 names
+// (checked only once the signature holds, so an unauthenticated request never
+// gets its body hashed). The comparison is constant-time.
 func (a *Auth) Verify(secret string) bool {
 	var want string
 	switch a.Scheme {
 	case SchemeV3:
-		want = SignatureV3(secret, a.StringToSign)
+		want = SignatureV3(secret, a.StringToSign())
 	case SchemeV1:
-		want = SignatureV1(secret, a.StringToSign)
+		want = SignatureV1(secret, a.StringToSign())
 	default:
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(want), []byte(a.signature)) == 1
+	if subtle.ConstantTimeCompare([]byte(want), []byte(a.signature)) != 1 {
+		return false
+	}
+	return a.Scheme != SchemeV3 || !hashMismatch(a.contentHash, HashPayload(a.body))
 }
 
 // Check is Verify returning nil or an *AuthError with
@@ -68,24 +87,32 @@ func (a *Auth) Check(secret string) error {
 	if a.Verify(secret) {
 		return nil
 	}
-	return &AuthError{Code: CodeSignatureDoesNotMatch, StringToSign: a.StringToSign,
-		Detail: "signature does not match the server's calculation"}
+	return &AuthError{Code: CodeSignatureDoesNotMatch, StringToSign: a.StringToSign(),
+		Detail: "signature or body hash does not match the server's calculation"}
 }
 
-// Parse authenticates a request of either scheme: a request carrying an
-// Authorization header, or any x-acs-signature-nonce / x-acs-date header,
-// is treated as V3 (ParseV3); any other as V1 (ParseV1 over RequestParams,
-// i.e. query plus form body). body is the request body already read by the
-// caller. Every failure is an *AuthError.
+// Parse reads the authentication of a request of either scheme: a request
+// carrying an Authorization header, or any x-acs-signature-nonce / x-acs-date
+// header, is treated as V3 (ParseV3); any other as V1 (ParseV1). body is the
+// request body already read by the caller. For V1 only the common parameters
+// are decoded here (PeekParams); the whole of the query and form body is
+// decoded when the string to sign is built. Every failure is an *AuthError.
 func Parse(r *http.Request, body []byte) (*Auth, error) {
 	if r.Header.Get("Authorization") != "" || r.Header.Get("X-Acs-Signature-Nonce") != "" ||
 		r.Header.Get("X-Acs-Date") != "" {
 		return ParseV3(r, body)
 	}
-	// A malformed pair is simply absent from the signed set, as it is
-	// absent from what the handler sees; the signature then decides.
-	params, _ := RequestParams(r, body)
-	return ParseV1(params, r.Method)
+	a, err := ParseV1(PeekParams(r, body, v1CommonParams...), r.Method)
+	if err != nil {
+		return nil, err
+	}
+	a.buildSTS = func() string {
+		// A malformed pair is simply absent from the signed set, as it is
+		// absent from what the handler sees; the signature then decides.
+		params, _ := RequestParams(r, body)
+		return StringToSignV1(r.Method, params)
+	}
+	return a, nil
 }
 
 func parseTime(s string) (time.Time, error) {

@@ -16,7 +16,13 @@
 //     SDK does, with optional form-body parameters like other SDKs.
 //   - Typed authentication failures (*AuthError) that carry the wire error
 //     code, so the caller renders them without guessing.
-//   - A bounded replay cache (NonceCache).
+//   - Cheap refusals: parsing (Parse, PeekParams) costs one pass over the
+//     request and decodes only the common parameters; the string to sign is
+//     built and the body hashed only by Verify, after the caller has found
+//     the key.
+//   - A replay cache no client can flush (NonceCache): nonces held until
+//     they expire, capacity divided per scope, a scope over its share
+//     throttled rather than evicting anything.
 //   - Format negotiation (ResponseFormat), the error envelope and success
 //     bodies in JSON and XML (ErrorEnvelope, RenderSuccess), and a client
 //     side decoder for both (DecodeBody, DecodeError).

@@ -2,7 +2,9 @@ package acs
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -52,5 +54,27 @@ func TestRequestParams(t *testing.T) {
 	r.Header.Set("Content-Type", "application/json")
 	if got, _ := RequestParams(r, []byte("a=3&c=4")); got.Has("c") {
 		t.Errorf("non-form body parsed as params: %v", got)
+	}
+}
+
+// TestPeekParams agrees with RequestParams on the first value of each name, whatever the
+// escapes, skipped pairs and repeats.
+func TestPeekParams(t *testing.T) {
+	queries := []string{
+		"AccessKeyId=a&AccessKeyId=b", "Access%4BeyId=x%20y", "AccessKeyId=%zz&AccessKeyId=ok",
+		"a;b=1&AccessKeyId=k;k&AccessKeyId=k2", "&&=&AccessKeyId", "AccessKeyId=+plus+", "Format=XML&x=1",
+	}
+	for _, q := range queries {
+		for _, body := range []string{"", "AccessKeyId=fromBody&Format=JSON"} {
+			r := httptest.NewRequest(http.MethodPost, "/?"+q, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			full, _ := RequestParams(r, []byte(body))
+			peek := PeekParams(r, []byte(body), "AccessKeyId", "Format", "Missing")
+			for _, name := range []string{"AccessKeyId", "Format", "Missing"} {
+				if _, ok := full[name]; ok != (peek[name] != nil) || full.Get(name) != peek.Get(name) {
+					t.Errorf("query %q body %q: %s peeked %q, RequestParams %q", q, body, name, peek[name], full[name])
+				}
+			}
+		}
 	}
 }

@@ -4,7 +4,9 @@ import "fmt"
 
 // Wire error codes an authentication failure maps to. They are the codes
 // of the ECS common-error table; messages and HTTP statuses are not kept here
-// but in the spec's code table, looked up by the caller.
+// but in the spec's code table, where the caller finds the row by this code
+// (each is the code of exactly one gateway row, but SignatureDoesNotMatch,
+// which has a row per scheme).
 const (
 	// CodeIncompleteSignature: Authorization header or V1 signature
 	// parameters missing or ill-formed, unsupported algorithm, a required
@@ -13,10 +15,14 @@ const (
 	// CodeMissingParameter: a required common parameter (V1) or header (V3)
 	// is absent; AuthError.Param names it.
 	CodeMissingParameter = "MissingParameter"
+	// CodeMissingTimestamp: the V1 Timestamp parameter is absent.
+	CodeMissingTimestamp = "MissingTimestamp"
+	// CodeMissingSignature: the V1 Signature parameter is absent.
+	CodeMissingSignature = "MissingSignature"
 	// CodeInvalidTimeStampFormat: Timestamp / x-acs-date does not parse.
 	CodeInvalidTimeStampFormat = "InvalidTimeStamp.Format"
 	// CodeSignatureDoesNotMatch: the recomputed signature or body hash
-	// differs from the one sent.
+	// differs from the one sent (Check only).
 	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"
 )
 

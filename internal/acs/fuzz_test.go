@@ -85,7 +85,7 @@ func FuzzVerifyV3(f *testing.F) {
 			t.Fatalf("ParseV3 of a signed request: %v", err)
 		}
 		if !a.Verify(secret) {
-			t.Fatalf("signed request does not verify; string to sign %q", a.StringToSign)
+			t.Fatalf("signed request does not verify; string to sign %q", a.StringToSign())
 		}
 		if a.Verify(secret + "x") {
 			t.Fatal("verifies with another secret")
@@ -107,8 +107,8 @@ func FuzzVerifyV3(f *testing.F) {
 		if len(body) > 0 {
 			r := build()
 			changed := []byte(mutate(string(body), pos))
-			if _, err := ParseV3(r, changed); codeOf(err) != CodeSignatureDoesNotMatch {
-				t.Fatalf("changed body: error %v, want %s", err, CodeSignatureDoesNotMatch)
+			if verifies(r, changed) {
+				t.Fatal("changed body (hash header unchanged) still verifies")
 			}
 			r.Header.Set(HeaderContentSHA256, HashPayload(changed))
 			if verifies(r, changed) {

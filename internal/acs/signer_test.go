@@ -83,7 +83,7 @@ func TestSigner_OverHTTP(t *testing.T) {
 			return
 		}
 		if err := a.Check("sec"); err != nil {
-			http.Error(w, err.Error()+" server string to sign is: "+a.StringToSign, http.StatusBadRequest)
+			http.Error(w, err.Error()+" server string to sign is: "+a.StringToSign(), http.StatusBadRequest)
 			return
 		}
 		params, _ := RequestParams(r, body)

@@ -19,7 +19,53 @@ const (
 // canonical is the CanonicalQuery of params without "Signature". params is
 // the union of query and form-body parameters (RequestParams).
 func StringToSignV1(method string, params url.Values) string {
-	return strings.ToUpper(method) + "&%2F&" + PercentEncode(canonicalPairs(params, "Signature"))
+	ps := sortedPairs(params, "Signature")
+	method = strings.ToUpper(method)
+	n := len(method) + len("&%2F&")
+	for _, p := range ps {
+		n += len("%26") + encodedTwiceLen(p.name) + len("%3D") + encodedTwiceLen(p.value)
+	}
+	// One pass, one allocation: PercentEncode(name) "=" PercentEncode(value) pairs joined by
+	// "&", then percent-encoded again, written directly (a V1 string to sign is as long as
+	// three times the request, and it is built before the signature is known to be good).
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(method)
+	b.WriteString("&%2F&")
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("%26")
+		}
+		writeEncodedTwice(&b, p.name)
+		b.WriteString("%3D")
+		writeEncodedTwice(&b, p.value)
+	}
+	return b.String()
+}
+
+// encodedTwiceLen is len(PercentEncode(PercentEncode(s))).
+func encodedTwiceLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n += 4 // %XY, its % encoded again as %25
+		}
+	}
+	return n
+}
+
+// writeEncodedTwice writes PercentEncode(PercentEncode(s)).
+func writeEncodedTwice(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString("%25")
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
+	}
 }
 
 // SignatureV1 is base64(HMAC-SHA1(key = secret + "&", stringToSign)).
@@ -51,20 +97,23 @@ func SignV1(params url.Values, method string, c Credentials, ts time.Time, nonce
 // RequestParams) of a request with the given HTTP method. Checks, in order,
 // each failure an *AuthError:
 //
-//   - Version, AccessKeyId, Timestamp absent → CodeMissingParameter (Param
-//     names it); Timestamp not in TimeLayout → CodeInvalidTimeStampFormat;
-//     SignatureNonce absent → CodeMissingParameter;
+//   - Version, AccessKeyId absent → CodeMissingParameter (Param names it);
+//     Timestamp absent → CodeMissingTimestamp; not in TimeLayout →
+//     CodeInvalidTimeStampFormat; SignatureNonce absent → CodeMissingParameter;
 //   - SignatureMethod not "HMAC-SHA1", SignatureVersion not "1.0", a
-//     SignatureType (bearer tokens) present, Signature absent →
-//     CodeIncompleteSignature.
+//     SignatureType (bearer tokens) present → CodeIncompleteSignature;
+//     Signature absent → CodeMissingSignature.
 //
 // Parameter names are case-sensitive; the first value of a repeated common
 // parameter is used, but every value is signed.
 func ParseV1(params url.Values, method string) (*Auth, error) {
-	for _, p := range []string{"Version", "AccessKeyId", "Timestamp"} {
+	for _, p := range []string{"Version", "AccessKeyId"} {
 		if params.Get(p) == "" {
 			return nil, missing(p)
 		}
+	}
+	if params.Get("Timestamp") == "" {
+		return nil, &AuthError{Code: CodeMissingTimestamp, Param: "Timestamp", Detail: "required parameter is not supplied"}
 	}
 	ts, err := parseTime(params.Get("Timestamp"))
 	if err != nil {
@@ -84,7 +133,7 @@ func ParseV1(params url.Values, method string) (*Auth, error) {
 	}
 	sig := params.Get("Signature")
 	if sig == "" {
-		return nil, incomplete("signature is missing")
+		return nil, &AuthError{Code: CodeMissingSignature, Param: "Signature", Detail: "required parameter is not supplied"}
 	}
 	return &Auth{
 		Scheme:        SchemeV1,
@@ -94,9 +143,13 @@ func ParseV1(params url.Values, method string) (*Auth, error) {
 		Timestamp:     ts,
 		Action:        params.Get("Action"),
 		Version:       params.Get("Version"),
-		StringToSign:  StringToSignV1(method, params),
 		signature:     sig,
+		buildSTS:      func() string { return StringToSignV1(method, params) },
 	}, nil
 }
+
+// v1CommonParams are the parameters ParseV1 reads.
+var v1CommonParams = []string{"Version", "AccessKeyId", "Timestamp", "SignatureNonce", "SignatureMethod",
+	"SignatureVersion", "SignatureType", "Signature", "SecurityToken", "Action"}
 
 func quote(s string) string { return "\"" + s + "\"" }

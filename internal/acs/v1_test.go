@@ -85,14 +85,14 @@ func TestParseV1_Errors(t *testing.T) {
 	}{
 		{"no version", func(p url.Values) { p.Del("Version") }, CodeMissingParameter, "Version"},
 		{"no key", func(p url.Values) { p.Del("AccessKeyId") }, CodeMissingParameter, "AccessKeyId"},
-		{"no timestamp", func(p url.Values) { p.Del("Timestamp") }, CodeMissingParameter, "Timestamp"},
+		{"no timestamp", func(p url.Values) { p.Del("Timestamp") }, CodeMissingTimestamp, "Timestamp"},
 		{"bad timestamp", func(p url.Values) { p.Set("Timestamp", "1700000000") }, CodeInvalidTimeStampFormat, "Timestamp"},
 		{"no nonce", func(p url.Values) { p.Del("SignatureNonce") }, CodeMissingParameter, "SignatureNonce"},
 		{"no method", func(p url.Values) { p.Del("SignatureMethod") }, CodeIncompleteSignature, ""},
 		{"sha256 method", func(p url.Values) { p.Set("SignatureMethod", "HMAC-SHA256") }, CodeIncompleteSignature, ""},
 		{"version 2", func(p url.Values) { p.Set("SignatureVersion", "2.0") }, CodeIncompleteSignature, ""},
 		{"bearer", func(p url.Values) { p.Set("SignatureType", "BEARERTOKEN") }, CodeIncompleteSignature, ""},
-		{"no signature", func(p url.Values) { p.Del("Signature") }, CodeIncompleteSignature, ""},
+		{"no signature", func(p url.Values) { p.Del("Signature") }, CodeMissingSignature, "Signature"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,4 +145,27 @@ func readBody(t *testing.T, r *http.Request) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestStringToSignV1_Definition: the one-pass string to sign is the documented definition,
+// METHOD&%2F&PercentEncode(CanonicalQuery without Signature).
+func TestStringToSignV1_Definition(t *testing.T) {
+	for _, p := range []url.Values{
+		{},
+		{"Action": {"DescribeRegions"}, "Signature": {"x"}},
+		{"A b": {"c*d~e", "1"}, "中文": {"值 =&%"}, "x": {""}, "Tag.1.Key": {"\xff\x00"}},
+	} {
+		for _, method := range []string{"get", "POST"} {
+			rest := url.Values{}
+			for k, v := range p {
+				if k != "Signature" {
+					rest[k] = v
+				}
+			}
+			want := strings.ToUpper(method) + "&%2F&" + PercentEncode(CanonicalQuery(rest))
+			if got := StringToSignV1(method, p); got != want {
+				t.Errorf("StringToSignV1(%s, %v) = %q, want %q", method, p, got, want)
+			}
+		}
+	}
 }

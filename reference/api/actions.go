@@ -19,7 +19,7 @@ func (b Backend) Credential(id string) (Credential, bool) {
 	if !ok {
 		return Credential{}, false
 	}
-	return Credential{Secret: k.Secret, Account: k.Account, Disabled: k.Disabled}, true
+	return Credential{Secret: k.Secret, Account: k.Account, Disabled: k.Disabled, Temporary: k.Temporary}, true
 }
 
 // CheckToken implements Credentials.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -26,11 +27,9 @@ import (
 const (
 	MaxQueryBytes = 32 << 10
 	MaxBodyBytes  = 1 << 20
-	// TimeWindow is how far a request's timestamp may be from the server's wall clock
-	// (protocol.md A.4: 15 minutes).
-	TimeWindow = 15 * time.Minute
-	// nonceCapacity bounds the replay cache; past it the oldest nonces are forgotten first.
-	nonceCapacity = 1 << 18
+	// MaxParams bounds the parameters of query and form body together, counted before any is
+	// decoded (a flattened list tops out at maxListItems elements).
+	MaxParams = 1000
 )
 
 // Account is whom a verified request acts for.
@@ -42,16 +41,21 @@ type Account struct {
 // Credential is one access key as the backend knows it.
 type Credential struct {
 	Secret   string
-	Account  string
+	Account  string // the account the key acts for (and the unit of its replay-cache share)
 	Disabled bool
+	// Temporary marks an STS key: every request signed with it must carry a SecurityToken
+	// that CheckToken accepts for it; without one it is refused (MissingSecurityToken).
+	Temporary bool
 }
 
-// Credentials is what authentication needs from the domain.
+// Credentials is what authentication needs from the domain. Both calls are lookups that cost
+// no more than a map access: they run for unauthenticated requests.
 type Credentials interface {
-	// Credential finds an access key (including temporary STS keys).
+	// Credential finds an access key, long-term or temporary (STS).
 	Credential(accessKeyID string) (Credential, bool)
 	// CheckToken validates an STS security token sent with accessKeyID; it returns a *spec.Error
-	// (InvalidSecurityToken.*) when the token is not acceptable.
+	// (InvalidSecurityToken.Malformed for an unknown token, .MismatchWithAccessKey for another
+	// key's, .Expired past its expiry) when the token is not acceptable.
 	CheckToken(token, accessKeyID string) error
 }
 
@@ -156,7 +160,7 @@ func New(creds Credentials, actions map[string]Action, opts ...Option) (*Handler
 		}
 	}
 	h := &Handler{spec: s, creds: creds, actions: actions, now: time.Now,
-		nonces: acs.NewNonceCache(2*TimeWindow, nonceCapacity)}
+		nonces: acs.NewNonceCache(DefaultNoncesPerAccount)}
 	for _, o := range opts {
 		o(h)
 	}
@@ -220,19 +224,30 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	if len(r.URL.RawQuery) > MaxQueryBytes {
 		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-byte query", MaxQueryBytes))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, release, err := readBody(r)
+	defer release()
 	if err != nil {
 		return nil, spec.InvalidParameter.Err("body")
 	}
 	if len(body) > MaxBodyBytes {
 		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-byte body", MaxBodyBytes))
 	}
+	if acs.CountParams(r, body) > MaxParams {
+		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-parameter", MaxParams))
+	}
+	if f := acs.PeekParams(r, body, "Format").Get("Format"); f != "" {
+		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
+	}
+
+	auth, cred, err := h.authenticate(r, body)
+	if err != nil {
+		return nil, err
+	}
+	x.account = cred.Account
+
 	params, err := acs.RequestParams(r, body)
 	if err != nil {
 		return nil, spec.InvalidParameter.Err(malformedName(err))
-	}
-	if f := params.Get("Format"); f != "" {
-		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
 	}
 	for name, values := range params {
 		switch {
@@ -246,39 +261,6 @@ func (h *Handler) serve(x *exchange) (any, error) {
 			return nil, spec.InvalidParameter.Err(name)
 		}
 	}
-
-	auth, err := acs.Parse(r, body)
-	if err != nil {
-		return nil, authError(err)
-	}
-	cred, ok := h.creds.Credential(auth.AccessKeyID)
-	if !ok {
-		return nil, spec.AccessKeyNotFound.Err()
-	}
-	if cred.Disabled {
-		return nil, spec.AccessKeyInactive.Err()
-	}
-	if !h.hooks.AcceptBadSignature {
-		if !auth.Verify(cred.Secret) {
-			if auth.Scheme == acs.SchemeV1 {
-				return nil, spec.SignatureDoesNotMatchV1.Err()
-			}
-			return nil, spec.SignatureDoesNotMatch.Err()
-		}
-	}
-	now := h.now()
-	if d := now.Sub(auth.Timestamp); d > TimeWindow || d < -TimeWindow {
-		return nil, spec.TimestampExpired.Err()
-	}
-	if auth.SecurityToken != "" {
-		if err := h.creds.CheckToken(auth.SecurityToken, auth.AccessKeyID); err != nil {
-			return nil, err
-		}
-	}
-	if h.nonces.Seen(auth.AccessKeyID+"\x00"+auth.Nonce, now) {
-		return nil, spec.SignatureNonceUsed.Err()
-	}
-	x.account = cred.Account
 
 	action, version := auth.Action, auth.Version
 	if auth.Scheme == acs.SchemeV3 {
@@ -313,6 +295,32 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	return serveAction(r.Context(), &Call{Action: action, Account: Account{Name: cred.Account, Key: auth.AccessKeyID},
 		Params: params, DryRun: dryRun})
 }
+
+// readBody reads at most MaxBodyBytes+1 bytes of the body. Bodies over 64 KiB go into pooled
+// buffers, so a stream of large (refused) requests costs no allocation and no zeroing; the
+// caller calls release once nothing refers to the bytes any more (parameters decoded from
+// them are copies).
+func readBody(r *http.Request) (body []byte, release func(), err error) {
+	if r.ContentLength >= 0 && r.ContentLength <= 64<<10 {
+		buf := make([]byte, r.ContentLength+1) // one more: a body longer than announced shows
+		n, err := readUpTo(r.Body, buf)
+		return buf[:n], func() {}, err
+	}
+	p := bodyBuffers.Get().(*[]byte)
+	n, err := readUpTo(r.Body, (*p)[:MaxBodyBytes+1])
+	return (*p)[:n], func() { bodyBuffers.Put(p) }, err
+}
+
+// readUpTo fills buf from r or reads r to its end, whichever comes first.
+func readUpTo(r io.Reader, buf []byte) (int, error) {
+	n, err := io.ReadFull(r, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, MaxBodyBytes+1); return &b }}
 
 // commonParams are accepted by every action: the V1 common parameters (checked by the
 // signature layer) and parameters the SDKs add.
@@ -427,24 +435,6 @@ func malformedName(err error) string {
 		return "query escape %" + string(esc)
 	}
 	return "query"
-}
-
-// authError maps the protocol layer's failure to its row of the error table.
-func authError(err error) error {
-	var ae *acs.AuthError
-	if !errors.As(err, &ae) {
-		return spec.IncompleteSignature.Err()
-	}
-	switch ae.Code {
-	case acs.CodeMissingParameter:
-		return spec.MissingCommonParameter.Err(ae.Param)
-	case acs.CodeInvalidTimeStampFormat:
-		return spec.TimestampFormat.Err()
-	case acs.CodeSignatureDoesNotMatch: // a V3 body whose hash is not x-acs-content-sha256
-		return spec.SignatureDoesNotMatch.Err()
-	default:
-		return spec.IncompleteSignature.Err()
-	}
 }
 
 func (h *Handler) succeed(x *exchange, result any) {

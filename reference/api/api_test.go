@@ -21,7 +21,8 @@ import (
 	"github.com/exportimage/eic/spec"
 )
 
-// fakeCreds is a two-key credential store: one active, one disabled.
+// fakeCreds is a credential store: good (account demo), off (disabled), other (account other)
+// and STS.temp (temporary, of demo; its token is valid-token).
 type fakeCreds struct{}
 
 func (fakeCreds) Credential(id string) (Credential, bool) {
@@ -30,6 +31,10 @@ func (fakeCreds) Credential(id string) (Credential, bool) {
 		return Credential{Secret: "good-secret", Account: "demo"}, true
 	case "off":
 		return Credential{Secret: "off-secret", Account: "demo", Disabled: true}, true
+	case "other":
+		return Credential{Secret: "other-secret", Account: "other"}, true
+	case "STS.temp":
+		return Credential{Secret: "temp-secret", Account: "demo", Temporary: true}, true
 	}
 	return Credential{}, false
 }

@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,7 +36,7 @@ func BenchmarkLoopback(b *testing.B) {
 		"DescribeRegions": func(ctx context.Context, c *Call) (any, error) {
 			return map[string]any{"Regions": map[string]any{"Region": []any{map[string]any{"RegionId": "cn-hangzhou"}}}}, nil
 		},
-	})
+	}, WithNoncesPerAccount(1<<24)) // one account sends every request: lift its share
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -89,4 +93,79 @@ func BenchmarkLoopback(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 		})
 	}
+}
+
+// BenchmarkRefusal measures the server time (ServeHTTP in process, no network) of a refused
+// 1 MB request against a valid small one: "valid-small" is a V3 DescribeRegions that succeeds;
+// "1MB-unknown-key-v3" a 1 MB form body of 900 parameters signed with a key the server does
+// not know; "1MB-bad-signature-v3" the same with a known key and a wrong secret (refused before
+// the body is hashed); "1MB-…-v1" with V1 (refused by size, MaxV1Bytes, before the key);
+// "32KB-bad-signature-v1" the largest V1 request, whose string to sign must cover every
+// parameter; "too-many-params" 9,990 parameters (refused by count). The ratio of each
+// to valid-small is the figure docs/performance.md quotes:
+//
+//	go test -run '^$' -bench Refusal -count 6 ./reference/api
+func BenchmarkRefusal(b *testing.B) {
+	h, err := New(fakeCreds{}, map[string]Action{
+		"DescribeRegions": func(ctx context.Context, c *Call) (any, error) {
+			return map[string]any{"Regions": map[string]any{"Region": []any{map[string]any{"RegionId": "cn-hangzhou"}}}}, nil
+		},
+	}, WithNoncesPerAccount(1<<24))
+	if err != nil {
+		b.Fatal(err)
+	}
+	big := url.Values{}
+	for i := range 900 {
+		big.Set(fmt.Sprintf("Tag.%d.Value", i), strings.Repeat("v", 1<<20/900-20))
+	}
+	v1Max := url.Values{} // as large as a V1 request may be, once signed
+	for i := range 28 {
+		v1Max.Set(fmt.Sprintf("Tag.%d.Value", i+1), strings.Repeat("v", 1<<10))
+	}
+	many := url.Values{}
+	for i := range 9990 {
+		many.Set(fmt.Sprintf("P%d", i), strings.Repeat("v", 90))
+	}
+	build := func(b *testing.B, s *acs.Signer, form url.Values) *http.Request {
+		r, err := s.NewRequest(context.Background(), acs.Call{Endpoint: "http://eic.invalid", Action: "DescribeRegions", Form: form})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return r
+	}
+	serve := func(b *testing.B, r *http.Request, body []byte, want int) {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			b.Fatalf("status %d, want %d: %s", w.Code, want, w.Body)
+		}
+	}
+	refused := func(name string, s *acs.Signer, form url.Values, want int) {
+		b.Run(name, func(b *testing.B) {
+			r := build(b, s, form)
+			body, _ := io.ReadAll(r.Body)
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				serve(b, r, body, want)
+			}
+		})
+	}
+	b.Run("valid-small", func(b *testing.B) {
+		s := &acs.Signer{KeyID: "good", Secret: "good-secret"}
+		reqs := make([]*http.Request, b.N)
+		for i := range reqs {
+			reqs[i] = build(b, s, nil)
+		}
+		b.ResetTimer()
+		for i := range b.N {
+			serve(b, reqs[i], nil, http.StatusOK)
+		}
+	})
+	refused("1MB-unknown-key-v1", &acs.Signer{KeyID: "nobody", Secret: "x", Version: "v1"}, big, http.StatusRequestEntityTooLarge)
+	refused("1MB-unknown-key-v3", &acs.Signer{KeyID: "nobody", Secret: "x"}, big, http.StatusNotFound)
+	refused("1MB-bad-signature-v3", &acs.Signer{KeyID: "good", Secret: "wrong"}, big, http.StatusBadRequest)
+	refused("1MB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, big, http.StatusRequestEntityTooLarge)
+	refused("32KB-bad-signature-v1", &acs.Signer{KeyID: "good", Secret: "wrong", Version: "v1"}, v1Max, http.StatusBadRequest)
+	refused("too-many-params", &acs.Signer{KeyID: "nobody", Secret: "x"}, many, http.StatusRequestEntityTooLarge)
 }

@@ -5,19 +5,18 @@ import "math/rand/v2"
 const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // ids is the seeded source of every generated identifier (task IDs, STS credentials). The
-// same seed and the same sequence of calls give the same IDs. Not safe for concurrent use:
-// the Service's lock guards it.
+// same seed and the same sequence of calls give the same IDs. The sequence is never restarted,
+// not even by Service.Reset: an ID handed out once (a task ID another account saw, an STS key
+// that leaked) must never name something else later. Across restarts the seed decides: eic
+// serve seeds from the wall clock, so a restarted server continues with fresh IDs. Not safe for
+// concurrent use: the Service's lock guards it.
 type ids struct {
-	seed uint64
-	r    *rand.Rand
+	r *rand.Rand
 }
 
 func newIDs(seed uint64) *ids {
-	return &ids{seed: seed, r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &ids{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 }
-
-// reset starts the sequence again from the seed.
-func (g *ids) reset() { *g = *newIDs(g.seed) }
 
 // word returns n characters of alphabet.
 func (g *ids) word(alphabet string, n int) string {

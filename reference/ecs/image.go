@@ -46,7 +46,8 @@ type disk struct {
 var sums sync.Map // DiskSpec → *diskSum
 
 type diskSum struct {
-	once sync.Once
+	turn chan struct{} // one computation at a time
+	done bool          // sum and err are final
 	sum  string
 	err  error
 }
@@ -417,7 +418,7 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 	}
 	var out []DiskInfo
 	for _, d := range im.disks {
-		sum, err := d.checksum()
+		sum, err := d.checksum(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -430,15 +431,27 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 	return out, nil
 }
 
-// checksum computes the disk's hash once per process; concurrent callers wait for the first.
-func (d *disk) checksum() (string, error) {
-	v, _ := sums.LoadOrStore(d.sumKey, &diskSum{})
+// checksum computes the disk's hash once per process and keeps it. It stops with ctx.Err()
+// when ctx is done (the client left, the server is stopping); a cancelled computation is not
+// kept, and concurrent callers take turns, each waiting only as long as its own ctx allows.
+func (d *disk) checksum(ctx context.Context) (string, error) {
+	v, _ := sums.LoadOrStore(d.sumKey, &diskSum{turn: make(chan struct{}, 1)})
 	e := v.(*diskSum)
-	e.once.Do(func() {
-		e.sum, e.err = diskimage.Checksum(d.src)
-		if e.err != nil {
-			e.err = fmt.Errorf("ecs: checksum of %s: %w", d.device, e.err)
+	select {
+	case e.turn <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-e.turn }()
+	if !e.done {
+		sum, err := diskimage.ChecksumContext(ctx, d.src)
+		if ctx.Err() != nil {
+			return "", ctx.Err()
 		}
-	})
+		if err != nil {
+			err = fmt.Errorf("ecs: checksum of %s: %w", d.device, err)
+		}
+		e.sum, e.err, e.done = sum, err, true
+	}
 	return e.sum, e.err
 }

@@ -178,7 +178,8 @@ func (s *Service) Close() []string {
 }
 
 // Reset returns to the loaded fixtures: every task, object, STS token, injected fault and
-// quota override is gone, the ID source starts again from its seed; the clock is unchanged.
+// quota override is gone; the ID source continues (no task ID or STS key is ever handed out
+// twice); the clock is unchanged.
 func (s *Service) Reset() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -272,8 +273,7 @@ func (s *Service) resetLocked(f *Fixtures) error {
 			}
 		}
 	}
-	s.st = w
-	s.ids.reset()
+	s.st = w // the ID source continues: IDs never repeat across resets
 	return nil
 }
 

@@ -430,8 +430,8 @@ func TestService_defaultExport(t *testing.T) {
 	}
 }
 
-// TestService_Reset: tasks, objects, faults, quotas and removed roles are gone; the ID
-// sequence starts again.
+// TestService_Reset: tasks, objects, faults, quotas and removed roles are gone; task IDs never
+// repeat across the reset.
 func TestService_Reset(t *testing.T) {
 	s, _ := newTestService(t, smallFixtures)
 	first := mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt")
@@ -448,8 +448,8 @@ func TestService_Reset(t *testing.T) {
 	if k := keys(t, s, "acme-bkt"); len(k) != 0 {
 		t.Errorf("objects after reset: %v", k)
 	}
-	if again := mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt"); again != first {
-		t.Errorf("first ID after reset = %s, want %s", again, first)
+	if again := mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt"); again == first {
+		t.Errorf("first ID after reset = %s, the ID of a task before the reset", again)
 	}
 	if _, err := s.DescribeTaskAttribute(context.Background(), "acme", "test-1", "t-nothere"); codeOf(err) != spec.TaskNotFound {
 		t.Errorf("unknown task: %v", err)
