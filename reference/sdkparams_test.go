@@ -150,13 +150,6 @@ func setScalar(t *testing.T, v reflect.Value, name string) {
 	}
 }
 
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 // TestServer_SDKFilters applies the filters the SDK sends (the default, lenient reference).
 func TestServer_SDKFilters(t *testing.T) {
 	h := start(t)

@@ -232,7 +232,6 @@ func (s *Service) restoreLocked(f *Fixtures) error {
 		}
 	}
 	s.st = w
-	s.ids.reset()
 	if vc, ok := s.clock.(*VirtualClock); ok && !st.Clock.IsZero() {
 		vc.set(st.Clock)
 	}
