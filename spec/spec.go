@@ -44,9 +44,21 @@ type Operation struct {
 }
 
 // Rule is one documented rule of x-eic-rules, cited by features and reports.
+//
+// The @core rule: a scenario is tagged @core only when every assertion in it follows from
+// the seed document or from a protocol fact every Alibaba Cloud RPC endpoint shows
+// (docs/protocol.md). Where the document is silent or sources disagree, the scenario
+// accepts every documented or observed alternative, or is tagged @assumption (reported
+// apart, failing the run only with --strict). Each rule therefore names its Source and
+// quotes it (Quote), and the JSON report carries both for every ID.
 type Rule struct {
-	ID     string   `yaml:"id"`
-	Source string   `yaml:"source"`
+	ID string `yaml:"id"`
+	// Source is where the rule comes from: seed (the seed document), current-doc (the
+	// current public document), protocol (docs/protocol.md, a section named in Quote).
+	Source string `yaml:"source"`
+	// Quote is the line of the source the rule rests on, verbatim (the seed is Chinese;
+	// its line is quoted as written), or the protocol.md section.
+	Quote  string   `yaml:"quote"`
 	Title  string   `yaml:"title"`
 	Text   string   `yaml:"text"`
 	Errors []string `yaml:"errors"`
@@ -121,6 +133,9 @@ func Parse(data []byte) (*Spec, error) {
 			return nil, fmt.Errorf("spec: x-eic-rules: missing or duplicate id %q", r.ID)
 		}
 		seen[r.ID] = true
+		if r.Quote == "" {
+			return nil, fmt.Errorf("spec: rule %s has no quote of its source", r.ID)
+		}
 		for _, e := range r.Errors {
 			if !rowIDs[e] {
 				return nil, fmt.Errorf("spec: rule %s cites unknown error %s", r.ID, e)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -24,8 +25,11 @@ func TestRun_EveryStepDefinedAndSkippedWithoutFixtures(t *testing.T) {
 			t.Errorf("%s %s: skipped without a reason", s.Location, s.Name)
 		}
 	}
-	if rep.ExitCode() != 0 {
-		t.Errorf("exit = %d, want 0 when everything is skipped", rep.ExitCode())
+	if rep.Verdict != VerdictInconclusive || rep.ExitCode() != ExitInconclusive {
+		t.Errorf("verdict = %q exit %d, want inconclusive exit 3 when everything is skipped", rep.Verdict, rep.ExitCode())
+	}
+	if !strings.Contains(rep.Reason, `fixture account "main"`) {
+		t.Errorf("reason = %q, want the missing account named", rep.Reason)
 	}
 	if testing.Verbose() {
 		t.Log(out.String())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/cucumber/godog"
 )
@@ -168,6 +169,7 @@ func (w *world) guard(fn any) any {
 
 func (w *world) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
 	w.pickle = sc
+	w.started = time.Now()
 	w.tags = map[string]bool{}
 	for _, t := range sc.Tags {
 		w.tags[t.Name] = true
@@ -211,7 +213,8 @@ func (w *world) after(ctx context.Context, sc *godog.Scenario, err error) (conte
 	if w.cfg.results == nil {
 		return ctx, nil
 	}
-	r := ScenarioResult{Name: sc.Name, Location: w.location, Status: w.status}
+	r := ScenarioResult{Name: sc.Name, Location: w.location, Status: w.status,
+		Seconds: time.Since(w.started).Round(time.Millisecond).Seconds()}
 	for _, t := range sc.Tags {
 		r.Tags = append(r.Tags, t.Name)
 	}

@@ -24,6 +24,7 @@ type world struct {
 	pickle   *godog.Scenario
 	location string
 	tags     map[string]bool
+	started  time.Time
 
 	skip    error  // set once a step decides the scenario cannot run here (wraps godog.ErrSkip)
 	failErr error  // first failing step's error, for the report
