@@ -90,12 +90,23 @@ func Run(opts RunOptions) (rep Report, err error) {
 	if out == nil {
 		out = os.Stdout
 	}
+	godogFormat, own, err := splitFormats(format)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	defer func() {
+		for _, o := range own {
+			if o.tmp != "" {
+				os.Remove(o.tmp)
+			}
+		}
+	}()
 	gopts := &godog.Options{
-		Format:    format,
+		Format:    godogFormat,
 		Tags:      opts.Tags,
 		Paths:     paths,
 		FS:        fsys,
-		Output:    out,
+		Output:    newSummaryRewriter(out, cfg.results),
 		Strict:    true,
 		NoColors:  true,
 		TestingT:  opts.TestingT,
@@ -120,6 +131,9 @@ func Run(opts RunOptions) (rep Report, err error) {
 	status := suite.Run()
 	if status == 2 {
 		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
+	}
+	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, out); err != nil {
+		return Report{}, err
 	}
 	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)
 	rep.Eic = BuildVersion()
