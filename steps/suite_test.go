@@ -254,3 +254,33 @@ func BenchmarkSuite(b *testing.B) {
 		b.ReportMetric(float64(rep.Summary.Scenarios), "scenarios/op")
 	}
 }
+
+// A request the scenario expected to be refused but the endpoint accepted creates a task the
+// suite did not mean to create: it is cancelled at once and listed in the report.
+func TestRun_UnintendedTaskCancelled(t *testing.T) {
+	_, cfg := startReference(t, reference.WithMutant("unchecked-oss-prefix"))
+	rep, err := Run(RunOptions{Config: cfg, Tags: "@core && @EI-E05", Output: io.Discard, Format: "progress"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Verdict != VerdictFail {
+		t.Errorf("verdict = %q, want fail", rep.Verdict)
+	}
+	var unintended int
+	for _, task := range rep.Created.Tasks {
+		if task.Purpose == "unintended" {
+			unintended++
+			if !task.Cancelled || task.Location == "" {
+				t.Errorf("unintended task %+v, want cancelled and located", task)
+			}
+		}
+	}
+	if unintended == 0 {
+		t.Errorf("created tasks = %+v, want the accepted malformed-prefix exports listed as unintended", rep.Created.Tasks)
+	}
+	var out bytes.Buffer
+	rep.WriteSummary(&out)
+	if !strings.Contains(out.String(), "eic: unintended task ") {
+		t.Errorf("summary does not list the unintended tasks:\n%s", out.String())
+	}
+}
