@@ -38,6 +38,7 @@ type config struct {
 	token    string
 	extend   [][]byte
 	mutants  []string
+	variants []string
 	log      io.Writer
 	logEntry func(api.Entry)
 	closers  []func() error
@@ -202,6 +203,9 @@ func build(cfg *config, opts []Option) (*Server, error) {
 	hooks := api.Hooks{Fault: svc.TakeRequestFault}
 	for _, name := range cfg.mutants {
 		mutants[name].apply(svc, actions, &hooks)
+	}
+	for _, name := range cfg.variants {
+		variants[name].apply(svc, actions, &hooks)
 	}
 	apiOpts := append(cfg.apiOpts, api.WithHooks(hooks))
 	if cfg.log != nil {

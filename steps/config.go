@@ -57,6 +57,17 @@ func (c *Config) virtualClock(ctx context.Context) bool {
 	return c.virtual
 }
 
+// clockKind is the report's clock: virtual, real (a reference on the wall clock) or endpoint.
+func (c *Config) clockKind(ctx context.Context) string {
+	switch {
+	case c.Control == nil:
+		return "endpoint"
+	case c.virtualClock(ctx):
+		return "virtual"
+	}
+	return "real"
+}
+
 var defaultClient = &http.Client{Timeout: 60 * time.Second}
 
 func (c *Config) httpClient() *http.Client {

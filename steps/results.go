@@ -3,6 +3,8 @@ package steps
 import (
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -13,13 +15,17 @@ import (
 
 // ScenarioResult is the outcome of one scenario (one row of an outline).
 type ScenarioResult struct {
-	Name     string   `json:"name"`
+	Name string `json:"name"`
+	// Location is file:line of the scenario or outline row; unique within a run, so JUnit
+	// test names are built from it.
 	Location string   `json:"location"`
 	Tags     []string `json:"tags"`
 	// Status is passed, failed, skipped or undefined (a step missing from the library).
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 	Reason string `json:"reason,omitempty"` // why it was skipped
+	// Seconds is the wall time the scenario took.
+	Seconds float64 `json:"seconds"`
 }
 
 func (r ScenarioResult) has(tag string) bool {
@@ -34,16 +40,38 @@ func (r ScenarioResult) has(tag string) bool {
 // Assumption reports whether the scenario checks behaviour the document leaves open.
 func (r ScenarioResult) Assumption() bool { return r.has("@assumption") }
 
-// Results collects scenario outcomes; safe for concurrent scenarios.
+// Results collects scenario outcomes, message drift and what the run created; safe for
+// concurrent scenarios.
 type Results struct {
 	mu        sync.Mutex
 	scenarios []ScenarioResult
+	drift     []MessageDrift
+	tasks     []CreatedTask
+	objects   []CreatedObject
 }
 
 func (r *Results) add(s ScenarioResult) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.scenarios = append(r.scenarios, s)
+}
+
+func (r *Results) addDrift(d MessageDrift) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.drift = append(r.drift, d)
+}
+
+func (r *Results) addTask(t CreatedTask) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tasks = append(r.tasks, t)
+}
+
+func (r *Results) addObject(o CreatedObject) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.objects = append(r.objects, o)
 }
 
 // Scenarios returns the outcomes in the order they finished.
@@ -53,21 +81,141 @@ func (r *Results) Scenarios() []ScenarioResult {
 	return append([]ScenarioResult(nil), r.scenarios...)
 }
 
-// Report is the JSON conformance report of one run (eic run --report).
+// Verdicts of a run (Report.Verdict).
+const (
+	// VerdictPass: at least one scenario ran and passed, no counted scenario failed, and the
+	// coverage of documented IDs reached the minimum. Exit 0.
+	VerdictPass = "pass"
+	// VerdictFail: a counted scenario failed (an @assumption one only with --strict), or
+	// message drift was found with --strict. Exit 1.
+	VerdictFail = "fail"
+	// VerdictInconclusive: nothing was proven — no scenario selected, every selected
+	// scenario skipped, scenarios citing documented IDs selected but none of them passed,
+	// or coverage below the minimum. Report.Reason says why. Exit 3.
+	VerdictInconclusive = "inconclusive"
+)
+
+// Exit codes of eic run, one per verdict plus the one for a run that could not start.
+const (
+	ExitPass         = 0
+	ExitFail         = 1
+	ExitCannotStart  = 2 // bad flags, tag expression, endpoint, credentials, token or output file
+	ExitInconclusive = 3
+)
+
+// Report is the JSON conformance report of one run (eic run --report). It is the one type
+// every consumer reads (the summary printed by eic run, the HTML conformance page,
+// baselines); fields are only ever added.
 type Report struct {
-	Endpoint  string           `json:"endpoint"`
-	Reference bool             `json:"reference"` // the endpoint offered the reference control API
-	Embedded  bool             `json:"embedded"`  // the embedded reference server was used
-	Tags      string           `json:"tags"`
-	Signature string           `json:"signature"`
-	Strict    bool             `json:"strict"`
-	Started   time.Time        `json:"started"`
-	Duration  string           `json:"duration"`
-	Verdict   string           `json:"verdict"` // pass or fail
+	// Eic is the build of eic that produced the report.
+	Eic Version `json:"eic"`
+	// Endpoint is the ECS endpoint under test.
+	Endpoint string `json:"endpoint"`
+	// Profile is what the suite could reach: "embedded-reference" (eic run without
+	// --endpoint), "reference" (an endpoint with the reference control API) or "endpoint"
+	// (any other endpoint: @reference scenarios skip).
+	Profile   string `json:"profile"`
+	Reference bool   `json:"reference"` // the endpoint offered the reference control API
+	Embedded  bool   `json:"embedded"`  // the embedded reference server was used
+	// Clock is the endpoint's clock as the suite saw it: "virtual" (advanced by the suite),
+	// "real" (a reference on the wall clock: clock-driven scenarios take minutes) or
+	// "endpoint" (no control API: the endpoint's own time, polled in real time).
+	Clock     string   `json:"clock"`
+	Tags      string   `json:"tags"`
+	Features  []string `json:"features,omitempty"` // extra feature folders or files (--features)
+	Signature string   `json:"signature"`
+	Strict    bool     `json:"strict"`
+	// MinCoverage is the share of documented IDs (0..1) that must pass for verdict pass;
+	// 0 means "any ID at all".
+	MinCoverage float64   `json:"minCoverage"`
+	Started     time.Time `json:"started"`
+	Duration    string    `json:"duration"`
+	// Verdict is pass, fail or inconclusive (see the Verdict constants); ExitCode maps it.
+	Verdict string `json:"verdict"`
+	// Reason explains a verdict other than pass, in one sentence.
+	Reason    string           `json:"reason,omitempty"`
 	Summary   Summary          `json:"summary"`
 	Coverage  Coverage         `json:"coverage"`
 	IDs       []IDResult       `json:"ids"`
 	Scenarios []ScenarioResult `json:"scenarios"`
+	// Drift lists error responses whose code and status were right but whose message
+	// differs from the documented text and its known variants. Reported, failing only with
+	// --strict.
+	Drift []MessageDrift `json:"drift"`
+	// Created lists every task and OSS object the run created on the endpoint.
+	Created Created `json:"created"`
+}
+
+// Version identifies an eic build (from runtime/debug.ReadBuildInfo).
+type Version struct {
+	Module   string `json:"module"`             // module version, "(devel)" for a source build
+	Revision string `json:"revision,omitempty"` // VCS revision
+	Time     string `json:"time,omitempty"`     // VCS commit time
+	Modified bool   `json:"modified,omitempty"` // the working tree had uncommitted changes
+	Go       string `json:"go"`
+}
+
+// BuildVersion reads the running binary's build information.
+func BuildVersion() Version {
+	v := Version{Module: "(unknown)", Go: runtime.Version()}
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	v.Module = bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v.Revision = s.Value
+		case "vcs.time":
+			v.Time = s.Value
+		case "vcs.modified":
+			v.Modified = s.Value == "true"
+		}
+	}
+	return v
+}
+
+// MessageDrift is one error response whose wire code and HTTP status matched the expected
+// row but whose message matched neither the documented text nor a known variant.
+type MessageDrift struct {
+	ID         string `json:"id"`   // error row, e.g. EI-E16
+	Code       string `json:"code"` // wire code
+	Scenario   string `json:"scenario"`
+	Location   string `json:"location"`
+	Documented string `json:"documented"` // the table's message (may hold %s)
+	Got        string `json:"got"`        // the message the endpoint sent
+}
+
+// Created is what the run created on the endpoint.
+type Created struct {
+	Tasks   []CreatedTask   `json:"tasks"`
+	Objects []CreatedObject `json:"objects"`
+}
+
+// CreatedTask is one export task the run created.
+type CreatedTask struct {
+	TaskID   string `json:"taskId"`
+	Region   string `json:"region"`
+	Image    string `json:"image"`
+	Bucket   string `json:"bucket"`
+	Location string `json:"location"` // the scenario that created it
+	// Purpose is why the task exists: "export" (the scenario meant to export), "validation"
+	// (a check that a request passes validation was answered with a task instead of
+	// DryRunOperation) or "unintended" (the scenario expected a refusal). Tasks of the last
+	// two kinds are cancelled at once.
+	Purpose   string `json:"purpose"`
+	Cancelled bool   `json:"cancelled,omitempty"`
+	// CancelError is set when cancelling an unintended task failed: clean it up by hand.
+	CancelError string `json:"cancelError,omitempty"`
+}
+
+// CreatedObject is one OSS object a task of the run named in its OperationProgressSet.
+type CreatedObject struct {
+	Bucket   string `json:"bucket"`
+	Key      string `json:"key"`
+	TaskID   string `json:"taskId"`
+	Location string `json:"location"`
 }
 
 // Summary counts scenarios.
@@ -85,9 +233,13 @@ type Summary struct {
 // failed), skipped (every scenario skipped; reasons given) or not-run (no selected scenario
 // cites it).
 type IDResult struct {
-	ID        string   `json:"id"`
-	Kind      string   `json:"kind"` // rule or error
-	Title     string   `json:"title"`
+	ID    string `json:"id"`
+	Kind  string `json:"kind"` // rule or error
+	Title string `json:"title"`
+	// Source is where the ID comes from (seed, current-doc, protocol, gateway, …) and Quote
+	// the text it rests on: the quoted line for a rule, code and message for an error row.
+	Source    string   `json:"source"`
+	Quote     string   `json:"quote"`
 	Status    string   `json:"status"`
 	Scenarios []string `json:"scenarios,omitempty"`
 	Reasons   []string `json:"reasons,omitempty"`
@@ -123,16 +275,17 @@ func BuildReport(results []ScenarioResult, strict bool) Report {
 	rep.Strict = strict
 	rep.Scenarios = results
 	s := spec.MustLoad()
-	type doc struct{ id, kind, title string }
+	type doc struct{ id, kind, title, source, quote string }
 	var docs []doc
 	for _, r := range s.Rules {
-		docs = append(docs, doc{r.ID, "rule", r.Title})
+		docs = append(docs, doc{r.ID, "rule", r.Title, r.Source, r.Quote})
 	}
 	for _, c := range spec.Codes() {
 		if c.Source == "reference" {
 			continue
 		}
-		docs = append(docs, doc{c.ID, "error", c.Code + ": " + c.Message()})
+		docs = append(docs, doc{c.ID, "error", c.Code + ": " + c.Message(), c.Source,
+			fmt.Sprintf("%d %s: %s", c.Status(), c.Code, c.Message())})
 	}
 	for _, r := range results {
 		rep.Summary.Scenarios++
@@ -152,7 +305,7 @@ func BuildReport(results []ScenarioResult, strict bool) Report {
 	}
 	var rulesPassed, rulesDoc, errsPassed, errsDoc int
 	for _, d := range docs {
-		id := IDResult{ID: d.id, Kind: d.kind, Title: d.title, Status: "not-run"}
+		id := IDResult{ID: d.id, Kind: d.kind, Title: d.title, Source: d.source, Quote: d.quote, Status: "not-run"}
 		var passed, failed, assumptionFailed, skipped int
 		reasons := map[string]bool{}
 		for _, r := range results {
@@ -208,28 +361,104 @@ func BuildReport(results []ScenarioResult, strict bool) Report {
 	rep.Coverage.Rules = share(rulesPassed, rulesDoc)
 	rep.Coverage.Errors = share(errsPassed, errsDoc)
 	rep.Coverage.All = share(rulesPassed+errsPassed, rulesDoc+errsDoc)
-	rep.Verdict = "pass"
-	if rep.Summary.Failed > 0 {
-		rep.Verdict = "fail"
-	}
+	rep.Decide()
 	return rep
 }
 
-// ExitCode is 0 when the verdict is pass, 1 otherwise.
-func (r Report) ExitCode() int {
-	if r.Verdict == "pass" {
-		return 0
+// Decide sets Verdict and Reason from the counts, Strict, MinCoverage and Drift: fail when a
+// counted scenario failed (or, with Strict, on message drift); otherwise inconclusive when no
+// scenario was selected, none ran (all skipped) or coverage is under MinCoverage; otherwise
+// pass.
+func (r *Report) Decide() {
+	r.Verdict, r.Reason = VerdictPass, ""
+	sum := r.Summary
+	switch {
+	case sum.Failed > 0:
+		r.Verdict = VerdictFail
+		r.Reason = fmt.Sprintf("%d scenario(s) failed", sum.Failed)
+	case r.Strict && len(r.Drift) > 0:
+		r.Verdict = VerdictFail
+		r.Reason = fmt.Sprintf("message drift in %d response(s) (--strict)", len(r.Drift))
+	case sum.Scenarios == 0:
+		r.Verdict = VerdictInconclusive
+		r.Reason = "no scenario selected (tag expression " + strconvQuote(r.Tags) + " matches none)"
+	case sum.Passed == 0:
+		r.Verdict = VerdictInconclusive
+		r.Reason = "no scenario ran: every selected scenario was skipped (" + r.skipCauses() + ")"
+	case r.Coverage.All.Passed == 0 && r.citesIDs():
+		r.Verdict = VerdictInconclusive
+		r.Reason = "no documented rule or error row was proven by a passing scenario"
+	case r.MinCoverage > 0 && r.Coverage.All.Share < r.MinCoverage:
+		r.Verdict = VerdictInconclusive
+		r.Reason = fmt.Sprintf("coverage %.0f%% of documented IDs is under --min-coverage %.0f%%",
+			100*r.Coverage.All.Share, 100*r.MinCoverage)
 	}
-	return 1
 }
 
-// WriteSummary prints the human summary: counts, coverage, failures, assumption failures
-// (apart) and skip reasons.
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// citesIDs reports whether a selected scenario cites a documented ID. A run of untagged
+// scenarios only (a user's regressions, fuzz findings) is judged by its scenarios alone.
+func (r Report) citesIDs() bool {
+	for _, id := range r.IDs {
+		if len(id.Scenarios) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// skipCauses names the most frequent skip reasons, most frequent first (at most three).
+func (r Report) skipCauses() string {
+	count := map[string]int{}
+	for _, s := range r.Scenarios {
+		if s.Status == "skipped" {
+			count[s.Reason]++
+		}
+	}
+	reasons := make([]string, 0, len(count))
+	for k := range count {
+		reasons = append(reasons, k)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if count[reasons[i]] != count[reasons[j]] {
+			return count[reasons[i]] > count[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	var parts []string
+	for i, k := range reasons {
+		if i == 3 {
+			parts = append(parts, fmt.Sprintf("and %d other reason(s)", len(reasons)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d: %s", count[k], k))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// ExitCode maps the verdict: 0 pass, 1 fail, 3 inconclusive.
+func (r Report) ExitCode() int {
+	switch r.Verdict {
+	case VerdictPass:
+		return ExitPass
+	case VerdictInconclusive:
+		return ExitInconclusive
+	}
+	return ExitFail
+}
+
+// WriteSummary prints the human summary: counts, coverage, the reason of a verdict other
+// than pass, failures, assumption failures (apart), message drift (both texts) and skip
+// reasons.
 func (r Report) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "\neic: %d scenarios: %d passed, %d failed, %d assumption failures (reported apart), %d skipped, %d undefined — verdict %s\n",
-		r.Summary.Scenarios, r.Summary.Passed, r.Summary.Failed, r.Summary.AssumptionFailed, r.Summary.Skipped, r.Summary.Undefined, strings.ToUpper(r.Verdict))
+	fmt.Fprintf(w, "\neic: %d scenarios: %d passed, %d failed, %d assumption failures (reported apart), %d skipped, %d undefined, %d message drift — verdict %s\n",
+		r.Summary.Scenarios, r.Summary.Passed, r.Summary.Failed, r.Summary.AssumptionFailed, r.Summary.Skipped, r.Summary.Undefined, len(r.Drift), strings.ToUpper(r.Verdict))
 	fmt.Fprintf(w, "eic: coverage: rules %d/%d, error rows %d/%d (%.0f%% of documented IDs with a passing scenario)\n",
 		r.Coverage.Rules.Passed, r.Coverage.Rules.Documented, r.Coverage.Errors.Passed, r.Coverage.Errors.Documented, 100*r.Coverage.All.Share)
+	if r.Reason != "" {
+		fmt.Fprintf(w, "eic: verdict %s: %s\n", strings.ToUpper(r.Verdict), r.Reason)
+	}
 	for _, s := range r.Scenarios {
 		switch {
 		case s.Status == "failed" && s.Assumption() && !r.Strict:
@@ -238,6 +467,18 @@ func (r Report) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "eic: FAILED %s %s\n", s.Location, s.Name)
 		case s.Status == "skipped":
 			fmt.Fprintf(w, "eic: skipped %s %s: %s\n", s.Location, s.Name, s.Reason)
+		}
+	}
+	for _, d := range r.Drift {
+		fmt.Fprintf(w, "eic: message drift %s %s (%s): documented %q, got %q\n", d.Location, d.Code, d.ID, d.Documented, d.Got)
+	}
+	for _, t := range r.Created.Tasks {
+		if t.Purpose != "export" {
+			state := "cancelled"
+			if !t.Cancelled {
+				state = "NOT cancelled (" + t.CancelError + "): cancel it by hand"
+			}
+			fmt.Fprintf(w, "eic: %s task %s in %s created by %s: %s\n", t.Purpose, t.TaskID, t.Region, t.Location, state)
 		}
 	}
 }

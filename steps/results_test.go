@@ -1,6 +1,9 @@
 package steps
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestBuildReport_VerdictAndCoverage(t *testing.T) {
 	results := []ScenarioResult{
@@ -48,4 +51,44 @@ func idStatus(rep Report, id string) string {
 		}
 	}
 	return ""
+}
+
+func TestReport_Decide(t *testing.T) {
+	pass := ScenarioResult{Name: "a", Tags: []string{"@core", "@EI-R2"}, Status: "passed"}
+	skip := ScenarioResult{Name: "b", Tags: []string{"@core", "@EI-R1"}, Status: "skipped", Reason: "no credentials"}
+	fail := ScenarioResult{Name: "c", Tags: []string{"@core", "@EI-R3"}, Status: "failed"}
+	untagged := ScenarioResult{Name: "d", Status: "passed"}
+	drift := []MessageDrift{{ID: "EI-E16", Code: "InvalidOSSBucket.NotFound", Documented: "x", Got: "y"}}
+	tests := []struct {
+		name     string
+		results  []ScenarioResult
+		strict   bool
+		min      float64
+		drift    []MessageDrift
+		want     string
+		exit     int
+		inReason string
+	}{
+		{"one passed", []ScenarioResult{pass, skip}, false, 0, nil, VerdictPass, 0, ""},
+		{"one failed", []ScenarioResult{pass, fail}, false, 0, nil, VerdictFail, 1, "1 scenario"},
+		{"nothing selected", nil, false, 0, nil, VerdictInconclusive, 3, "no scenario selected"},
+		{"all skipped", []ScenarioResult{skip, skip}, false, 0, nil, VerdictInconclusive, 3, "2: no credentials"},
+		{"passed but proved no ID", []ScenarioResult{untagged, skip}, false, 0, nil, VerdictInconclusive, 3, "no documented rule"},
+		{"own regressions only", []ScenarioResult{untagged}, false, 0, nil, VerdictPass, 0, ""},
+		{"own regressions under an explicit minimum", []ScenarioResult{untagged}, false, 0.1, nil, VerdictInconclusive, 3, "--min-coverage"},
+		{"under min coverage", []ScenarioResult{pass}, false, 0.5, nil, VerdictInconclusive, 3, "--min-coverage 50%"},
+		{"drift reported", []ScenarioResult{pass}, false, 0, drift, VerdictPass, 0, ""},
+		{"drift strict", []ScenarioResult{pass}, true, 0, drift, VerdictFail, 1, "message drift"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := BuildReport(tt.results, tt.strict)
+			rep.MinCoverage, rep.Drift = tt.min, tt.drift
+			rep.Decide()
+			if rep.Verdict != tt.want || rep.ExitCode() != tt.exit || !strings.Contains(rep.Reason, tt.inReason) {
+				t.Errorf("verdict = %q exit %d reason %q, want %q exit %d reason containing %q",
+					rep.Verdict, rep.ExitCode(), rep.Reason, tt.want, tt.exit, tt.inReason)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,13 +26,21 @@ type RunOptions struct {
 	Format string
 	// Output receives the formatters' output (those without a file); nil means os.Stdout.
 	Output io.Writer
-	// Strict makes @assumption failures count against the verdict.
+	// Strict makes @assumption failures and message drift count against the verdict.
 	Strict bool
+	// MinCoverage is the share (0..1) of documented IDs that must pass for verdict pass;
+	// 0 requires at least one.
+	MinCoverage float64
+	// Embedded marks a run against the embedded reference (report profile).
+	Embedded bool
 	// TestingT runs every scenario as a subtest of t (go test).
 	TestingT *testing.T
 	// FS and Paths select the features; default the embedded features.FS, every folder.
 	FS    fs.FS
 	Paths []string
+	// Extra are directories or .feature files on disk run beside the selected features
+	// (eic run --features): a user's regressions, eic fuzz findings.
+	Extra []string
 	// Randomize is godog's scenario-order seed (0 keeps file order).
 	Randomize int64
 	// StopOnFailure ends the run at the first failing scenario (the teeth tests need one).
@@ -44,7 +53,17 @@ var ErrCannotStart = fmt.Errorf("the suite could not start")
 // Run runs the suite and returns its report. The error is non-nil only when the run could
 // not start (an unknown formatter, an unparsable feature); scenario failures are in the
 // report.
-func Run(opts RunOptions) (Report, error) {
+func Run(opts RunOptions) (rep Report, err error) {
+	if err := CheckTags(opts.Tags); err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	// godog panics on some bad input (tag expressions, formatter files); no panic leaves
+	// this boundary.
+	defer func() {
+		if p := recover(); p != nil {
+			rep, err = Report{}, fmt.Errorf("%w: godog failed (tags %q, format %q): %v", ErrCannotStart, opts.Tags, opts.Format, p)
+		}
+	}()
 	cfg := opts.Config
 	if cfg == nil {
 		cfg = &Config{}
@@ -56,8 +75,13 @@ func Run(opts RunOptions) (Report, error) {
 	}
 	paths := opts.Paths
 	if len(paths) == 0 {
-		paths = []string{"export", "tasks", "protocol"}
+		paths = builtinFolders(fsys)
 	}
+	fsys, extraPaths, err := withExtra(fsys, opts.Extra)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	paths = append(append([]string(nil), paths...), extraPaths...)
 	format := opts.Format
 	if format == "" {
 		format = "progress"
@@ -66,12 +90,23 @@ func Run(opts RunOptions) (Report, error) {
 	if out == nil {
 		out = os.Stdout
 	}
+	godogFormat, own, err := splitFormats(format)
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	defer func() {
+		for _, o := range own {
+			if o.tmp != "" {
+				os.Remove(o.tmp)
+			}
+		}
+	}()
 	gopts := &godog.Options{
-		Format:    format,
+		Format:    godogFormat,
 		Tags:      opts.Tags,
 		Paths:     paths,
 		FS:        fsys,
-		Output:    out,
+		Output:    newSummaryRewriter(out, cfg.results),
 		Strict:    true,
 		NoColors:  true,
 		TestingT:  opts.TestingT,
@@ -97,17 +132,55 @@ func Run(opts RunOptions) (Report, error) {
 	if status == 2 {
 		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
 	}
-	rep := BuildReport(cfg.results.Scenarios(), opts.Strict)
+	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, out); err != nil {
+		return Report{}, err
+	}
+	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)
+	rep.Eic = BuildVersion()
 	rep.Endpoint = cfg.Endpoint
 	rep.Reference = cfg.Control != nil
+	rep.Embedded = opts.Embedded
+	switch {
+	case opts.Embedded:
+		rep.Profile = "embedded-reference"
+	case cfg.Control != nil:
+		rep.Profile = "reference"
+	default:
+		rep.Profile = "endpoint"
+	}
+	rep.Clock = cfg.clockKind(context.Background())
 	rep.Tags = opts.Tags
+	rep.Features = opts.Extra
 	rep.Signature = cfg.Signature
 	if rep.Signature == "" {
 		rep.Signature = "v3"
 	}
+	rep.MinCoverage = opts.MinCoverage
+	cfg.results.mu.Lock()
+	rep.Drift = append([]MessageDrift{}, cfg.results.drift...)
+	rep.Created.Tasks = append([]CreatedTask{}, cfg.results.tasks...)
+	rep.Created.Objects = append([]CreatedObject{}, cfg.results.objects...)
+	cfg.results.mu.Unlock()
 	rep.Started = started.UTC()
 	rep.Duration = time.Since(started).Round(time.Millisecond).String()
+	rep.Decide()
 	return rep, nil
+}
+
+// builtinFolders lists every top-level folder of fsys: a new folder under features/ is
+// loaded without being named anywhere.
+func builtinFolders(fsys fs.FS) []string {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return []string{"."}
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
 }
 
 // pickleInfo is a scenario as parsed, before any run.
@@ -123,7 +196,7 @@ func (o RunOptions) features() ([]pickleInfo, error) {
 		fsys = features.FS
 	}
 	if len(paths) == 0 {
-		paths = []string{"export", "tasks", "protocol"}
+		paths = builtinFolders(fsys)
 	}
 	return retrieve(godog.TestSuite{Options: &godog.Options{Tags: o.Tags, Paths: paths, FS: fsys}})
 }

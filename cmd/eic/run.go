@@ -15,12 +15,23 @@ import (
 	"github.com/exportimage/eic/steps"
 )
 
+// runExitCodes is the exit-code table of eic run, printed by --help and kept in the README.
+const runExitCodes = `
+Exit codes:
+  0  PASS: at least one scenario ran and passed, no counted scenario failed, coverage >= --min-coverage
+  1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict
+  2  the run could not start: bad flag or tag expression, endpoint unreachable, credentials or
+     control token refused, output file not writable (one line on stderr, nothing was run)
+  3  INCONCLUSIVE: nothing was proven — no scenario selected, every scenario skipped (the reason
+     is printed: missing credentials, fixtures, control API), or coverage under --min-coverage
+`
+
 // runRun is eic run: the conformance suite against --endpoint, or against the embedded
-// reference server when no endpoint is given. Exit 0 when every counted scenario passed, 1
-// when one failed (@assumption failures are reported apart and count only with --strict),
-// 2 when the run could not start.
+// reference server when no endpoint is given. Exit codes: runExitCodes.
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--strict]", stderr)
+	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--features DIR]... [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--strict] [--min-coverage N]", stderr)
+	usage := fs.Usage
+	fs.Usage = func() { usage(); fmt.Fprint(fs.Output(), runExitCodes) }
 	endpoint := fs.String("endpoint", "", "ECS endpoint under test, `URL` (scheme://host[:port]); empty runs the embedded reference server on loopback")
 	tags := fs.String("tags", "", "godog tag `expression` selecting scenarios, e.g. '@core && ~@costly' (default: everything against a reference, '~@costly' elsewhere)")
 	signature := fs.String("signature", "v3", "default signature `version`: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1)")
@@ -30,6 +41,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	report := fs.String("report", "", "write the JSON conformance report to `file`")
 	strict := fs.Bool("strict", false, "count @assumption failures against the verdict")
 	token := fs.String("control-token", os.Getenv("EIC_CONTROL_TOKEN"), "control API `token` of a reference endpoint (eic serve prints it; env EIC_CONTROL_TOKEN); enables @reference scenarios")
+	minCoverage := fs.Float64("min-coverage", 0, "minimum share of documented rules and error rows proven by a passing scenario for PASS, as a `fraction` (0.8) or percent (80); 0 means at least one")
+	var extra stringList
+	fs.Var(&extra, "features", "also run the .feature files under `DIR` (or one file), e.g. eic fuzz findings; repeatable")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -44,6 +58,27 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormats(*format); err != nil {
 		fmt.Fprintf(stderr, "eic run: --format: %v\n", err)
 		return 2
+	}
+	if err := steps.CheckTags(*tags); err != nil {
+		fmt.Fprintf(stderr, "eic run: %v\n", err)
+		return 2
+	}
+	if *minCoverage > 1 && *minCoverage <= 100 {
+		*minCoverage /= 100
+	}
+	if *minCoverage < 0 || *minCoverage > 1 {
+		fmt.Fprintf(stderr, "eic run: --min-coverage %v: want a fraction 0..1 or a percent 0..100\n", *minCoverage)
+		return 2
+	}
+	if err := checkOutputs(*format, *report); err != nil {
+		fmt.Fprintf(stderr, "eic run: %v\n", err)
+		return 2
+	}
+	for _, dir := range extra {
+		if _, err := os.Stat(dir); err != nil {
+			fmt.Fprintf(stderr, "eic run: --features: %v\n", err)
+			return 2
+		}
 	}
 
 	var cfg *steps.Config
@@ -79,13 +114,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Signature = *signature
 	cfg.Region = *region
-
-	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: *format, Output: stdout, Strict: *strict})
-	if err != nil {
+	if err := steps.Preflight(context.Background(), cfg); err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", err)
 		return 2
 	}
-	rep.Embedded = embedded
+
+	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: *format, Output: stdout,
+		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra})
+	if err != nil {
+		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
+		return 2
+	}
 	rep.WriteSummary(stderr)
 	if *report != "" {
 		data, err := json.MarshalIndent(rep, "", "  ")
@@ -98,6 +137,48 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return rep.ExitCode()
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// oneLine joins a multi-line error (godog's parser errors) into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
+}
+
+// checkOutputs makes sure every output file (--report, name:FILE formatters) can be written
+// before anything runs. An existing file is opened without truncation; a new one is created
+// and removed again.
+func checkOutputs(formats, report string) error {
+	var files []string
+	if report != "" {
+		files = append(files, "--report "+report)
+	}
+	for _, f := range strings.Split(formats, ",") {
+		if name, file, ok := strings.Cut(f, ":"); ok {
+			files = append(files, "--format "+name+":"+file)
+		}
+	}
+	for _, spec := range files {
+		_, path, _ := strings.Cut(spec, " ")
+		if i := strings.Index(path, ":"); strings.HasPrefix(spec, "--format") && i >= 0 {
+			path = path[i+1:]
+		}
+		_, statErr := os.Stat(path)
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
+			return fmt.Errorf("%s: cannot write: %v", spec, errors.Unwrap(err))
+		}
+		f.Close()
+		if os.IsNotExist(statErr) {
+			os.Remove(path)
+		}
+	}
+	return nil
 }
 
 var knownFormatters = map[string]bool{"pretty": true, "progress": true, "junit": true, "cucumber": true, "events": true}

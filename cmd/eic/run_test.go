@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/exportimage/eic/steps"
 )
 
 func TestRun_StartErrors(t *testing.T) {
@@ -20,14 +22,21 @@ func TestRun_StartErrors(t *testing.T) {
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--endpoint", "http://127.0.0.1:1"}, "unreachable"},
 		{[]string{"--fixtures", filepath.Join(os.TempDir(), "eic-no-such-fixtures.yaml")}, "no such file"},
+		{[]string{"--tags", "@core &&"}, `--tags "@core &&": an empty term`},
+		{[]string{"--tags", ","}, `--tags ",": an empty term`},
+		{[]string{"--tags", "@core && (x"}, `is not a tag`},
+		{[]string{"--report", filepath.Join(os.TempDir(), "eic-no-such-dir", "r.json")}, "--report"},
+		{[]string{"--format", "junit:" + filepath.Join(os.TempDir(), "eic-no-such-dir", "j.xml")}, "--format junit:"},
+		{[]string{"--min-coverage", "150"}, "--min-coverage"},
+		{[]string{"--features", filepath.Join(os.TempDir(), "eic-no-such-features")}, "--features"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := run(t, append([]string{"run"}, tt.args...)...)
 		if code != 2 || !strings.Contains(stderr, tt.inStderr) {
 			t.Errorf("eic run %v = %d, stderr %q; want 2 containing %q", tt.args, code, stderr, tt.inStderr)
 		}
-		if tt.inStderr == "unreachable" && strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
-			t.Errorf("unreachable endpoint: stderr %q, want one line", stderr)
+		if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("eic run %v: stderr %q, want one line", tt.args, stderr)
 		}
 	}
 }
@@ -98,5 +107,99 @@ func TestRun_NonConformingEndpointFails(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "> POST /?") || !strings.Contains(stdout, "< HTTP/1.1 200") {
 		t.Errorf("pretty output lacks the HTTP exchange:\n%s", stdout)
+	}
+}
+
+// Preflight against a running reference: a wrong control token and refused credentials stop
+// the run with one line (exit 2); no credentials at all is INCONCLUSIVE (exit 3) naming why.
+func TestRun_PreflightAndInconclusive(t *testing.T) {
+	ref, err := steps.StartReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "")
+	t.Setenv("EIC_CONTROL_TOKEN", "")
+
+	code, _, stderr := run(t, "run", "--endpoint", ref.URL, "--control-token", "WRONG")
+	if code != 2 || !strings.Contains(stderr, "refused the control token") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("wrong control token: exit %d, stderr %q; want 2, one line", code, stderr)
+	}
+
+	code, _, stderr = run(t, "run", "--endpoint", ref.URL, "--tags", "@EI-R2")
+	if code != 3 || !strings.Contains(stderr, "verdict INCONCLUSIVE: no scenario ran") || !strings.Contains(stderr, "ALIBABA_CLOUD_ACCESS_KEY_ID") {
+		t.Errorf("no credentials: exit %d, stderr %q; want 3 naming the missing credentials", code, stderr)
+	}
+
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAI5tEicDemoKey0000001")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "not-the-secret")
+	code, _, stderr = run(t, "run", "--endpoint", ref.URL, "--region", "cn-hangzhou")
+	if code != 2 || !strings.Contains(stderr, "SignatureDoesNotMatch") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("refused credentials: exit %d, stderr %q; want 2, one line", code, stderr)
+	}
+
+	code, _, stderr = run(t, "run", "--tags", "@nosuchtag")
+	if code != 3 || !strings.Contains(stderr, "no scenario selected") {
+		t.Errorf("empty selection: exit %d, stderr %q; want 3", code, stderr)
+	}
+}
+
+// A user's own feature (a fuzz finding, a regression) runs beside the built-in ones with
+// --features, in either refusal phrase. An endpoint with the right status and code but its
+// own message passes with the drift reported; with --strict the drift fails the run.
+func TestRun_OwnFeaturesAndMessageDrift(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"RequestId":"R-1","HostId":"ecs.example","Code":"InvalidOSSPrefix.Malformed","Message":"Bad prefix.","Recommend":"https://api.aliyun.com/troubleshoot?q=InvalidOSSPrefix.Malformed"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	feature := `Feature: my regressions
+
+  @mine @EI-R2 @EI-E05
+  Scenario: a hyphen in OSSPrefix is refused (new phrase)
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "OSSPrefix" is "a-b"
+    When I export the image
+    Then the request is refused with 400 InvalidOSSPrefix.Malformed (EI-E05)
+
+  @mine @EI-R2 @EI-E05
+  Scenario: a hyphen in OSSPrefix is refused (older phrase of fuzz findings)
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "OSSPrefix" is "a-b"
+    When I export the image
+    Then the request is refused with error "EI-E05"
+`
+	if err := os.WriteFile(filepath.Join(dir, "mine.feature"), []byte(feature), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+	report := filepath.Join(dir, "report.json")
+	args := []string{"run", "--endpoint", srv.URL, "--fixtures", "../../features/fixtures/reference.yaml",
+		"--features", dir, "--tags", "@mine", "--report", report}
+	code, stdout, stderr := run(t, args...)
+	if code != 0 || !strings.Contains(stderr, "2 passed") || !strings.Contains(stderr, "2 message drift") ||
+		!strings.Contains(stderr, `documented "The specified OSSPrefix format is wrongly formed.", got "Bad prefix."`) {
+		t.Fatalf("eic run with drift = %d, want 0 with the drift reported\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Features []string
+		Drift    []struct{ ID, Documented, Got, Location string }
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Drift) != 2 || rep.Drift[0].ID != "EI-E05" || rep.Drift[0].Got != "Bad prefix." || !strings.Contains(rep.Drift[0].Location, "mine.feature:") {
+		t.Errorf("report drift = %+v", rep.Drift)
+	}
+	if code, _, stderr := run(t, append(args, "--strict")...); code != 1 || !strings.Contains(stderr, "message drift in 2 response(s)") {
+		t.Errorf("--strict with drift = %d, want 1\n%s", code, stderr)
 	}
 }

