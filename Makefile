@@ -9,7 +9,7 @@ help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 test: ## every test with the race detector (includes fuzz seeds and the conformance suite)
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
 
 features: ## the conformance suite against the embedded reference, pretty output
 	$(GO) run ./cmd/eic run --format pretty
