@@ -15,13 +15,16 @@ import (
 	"github.com/exportimage/eic/reference/api"
 	"github.com/exportimage/eic/reference/ecs"
 	"github.com/exportimage/eic/reference/oss"
+	"github.com/exportimage/eic/reference/ossapi"
 )
 
 // Server is the reference ECS endpoint: the ECS RPC API at "/" and the control API at
 // "/_reference/". It is an http.Handler; HTTPServer wraps it with sensible timeouts.
+// OSS is the second endpoint, serving the same accounts' buckets over the OSS API.
 type Server struct {
 	svc     *ecs.Service
 	ecsAPI  *api.Handler
+	ossAPI  *ossapi.Handler
 	control *api.Control
 	token   string
 }
@@ -37,6 +40,7 @@ type config struct {
 	mutants  []string
 	log      io.Writer
 	logEntry func(api.Entry)
+	ossOpts  []ossapi.Option
 }
 
 // WithClock sets the domain clock (default real).
@@ -100,7 +104,11 @@ func WithLog(w io.Writer) Option { return func(c *config) error { c.log = w; ret
 
 // WithWallClock sets the clock signatures are checked against (tests of the time window).
 func WithWallClock(now func() time.Time) Option {
-	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithWallClock(now)); return nil }
+	return func(c *config) error {
+		c.apiOpts = append(c.apiOpts, api.WithWallClock(now))
+		c.ossOpts = append(c.ossOpts, ossapi.WithWallClock(now))
+		return nil
+	}
 }
 
 // New builds a server. With no options it is hermetic: built-in fixtures, memory store, real
@@ -143,6 +151,14 @@ func New(opts ...Option) (*Server, error) {
 			fmt.Fprintf(w, "%s %s %s %s account=%s status=%d code=%s %s\n", e.Time.UTC().Format(time.RFC3339),
 				e.RequestID, e.Method, or(e.Action, "-"), or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond))
 		}))
+		cfg.ossOpts = append(cfg.ossOpts, ossapi.WithLog(func(e ossapi.Entry) {
+			code := e.Code
+			if code == "" {
+				code = "-"
+			}
+			fmt.Fprintf(w, "%s %s %s oss:%s /%s/%s account=%s status=%d code=%s %s\n", e.Time.UTC().Format(time.RFC3339),
+				e.RequestID, e.Method, or(e.Op, "-"), e.Bucket, e.Key, or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond))
+		}))
 	}
 	h, err := api.New(backend, actions, apiOpts...)
 	if err != nil {
@@ -154,7 +170,7 @@ func New(opts ...Option) (*Server, error) {
 		svc.Close()
 		return nil, err
 	}
-	return &Server{svc: svc, ecsAPI: h, control: ctl, token: cfg.token}, nil
+	return &Server{svc: svc, ecsAPI: h, ossAPI: ossapi.New(svc, cfg.ossOpts...), control: ctl, token: cfg.token}, nil
 }
 
 func or(s, def string) string {
@@ -173,11 +189,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.ecsAPI.ServeHTTP(w, r)
 }
 
+// OSS is the OSS endpoint (package ossapi): the buckets exports write into, with the same
+// access keys and STS tokens as the ECS API. Serve it on an address of its own
+// (OSSHTTPServer); it accepts path-style and virtual-hosted ("bucket.host") requests.
+func (s *Server) OSS() http.Handler { return s.ossAPI }
+
+// OSSHTTPServer wraps the OSS endpoint in an http.Server. It sets no write timeout, so a
+// multi-GiB object can stream to a slow reader; idle connections still time out.
+func (s *Server) OSSHTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.ossAPI,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
 // ControlToken is the bearer token of the control API.
 func (s *Server) ControlToken() string { return s.token }
 
 // Accounts lists the accounts and their access keys (the demo credentials among them).
 func (s *Server) Accounts() []ecs.AccountInfo { return s.svc.Accounts() }
+
+// Advance moves a virtual clock (WithVirtualClock) forward by d; every task has progressed
+// as far as the new time allows when it returns. With the real clock it fails.
+func (s *Server) Advance(d time.Duration) (time.Time, error) { return s.svc.Advance(d) }
 
 // Close stops every task and returns the IDs of those still in flight.
 func (s *Server) Close() []string { return s.svc.Close() }
