@@ -18,13 +18,17 @@
 package eictest
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
 
 	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/reference/ecs"
 )
 
 // Credentials is an access key pair of the reference's fixtures.
@@ -136,4 +140,51 @@ func (s *Server) Close() {
 	s.ecs.Close()
 	s.oss.Close()
 	s.ref.Close()
+}
+
+// STS issues temporary credentials (AccessKeyID, AccessKeySecret, SecurityToken) for the
+// named account ("demo"…), valid for ttl of the reference's clock; both endpoints accept
+// them.
+func (s *Server) STS(account string, ttl time.Duration) (ecs.Token, error) {
+	var tok ecs.Token
+	err := s.control(http.MethodPost, "sts", map[string]string{"account": account, "ttl": ttl.String()}, &tok)
+	return tok, err
+}
+
+// Disks lists an image's disks with the SHA-256 of each whole virtual disk, the figure a
+// downloaded export must read back to (diskimage.Checksum).
+func (s *Server) Disks(imageID string) ([]ecs.DiskInfo, error) {
+	var disks []ecs.DiskInfo
+	err := s.control(http.MethodGet, "images/"+imageID+"/disks", nil, &disks)
+	return disks, err
+}
+
+// control calls the control API and decodes its JSON answer into out.
+func (s *Server) control(method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		data, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, s.ControlURL+path, body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.ControlToken)
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		return fmt.Errorf("eictest: control %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("eictest: control %s: %w", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("eictest: control %s: %s: %s", path, resp.Status, bytes.TrimSpace(data))
+	}
+	return json.Unmarshal(data, out)
 }

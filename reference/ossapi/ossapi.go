@@ -202,8 +202,12 @@ func hasSubresource(q map[string][]string) bool {
 	return false
 }
 
-// address finds bucket and key: virtual-hosted when the host's first label names an
-// existing bucket (and the host is a name, not an IP), path style otherwise.
+// address finds bucket and key. A request is virtual-hosted ("bucket.host/key") when the
+// host is a name (not an IP) whose first label is an existing bucket, or when the name has
+// at least three labels, its first label is a valid bucket name not starting with "oss",
+// and the path does not start with an existing bucket; otherwise it is path style
+// ("host/bucket/key"). So "oss-cn-hangzhou.aliyuncs.com/", "localhost:8081/b/k" and
+// "127.0.0.1:8081/b/k" are path style, "b.localhost/k" and "b.oss-test.example/k" are not.
 func (h *Handler) address(x *request) error {
 	r := x.r
 	host := r.Host
@@ -211,23 +215,31 @@ func (h *Handler) address(x *request) error {
 		host = hn
 	}
 	path := r.URL.Path
+	p := strings.TrimPrefix(path, "/")
+	pathBucket, pathKey, _ := strings.Cut(p, "/")
 	if first, rest, ok := strings.Cut(host, "."); ok && rest != "" && net.ParseIP(host) == nil && oss.CheckBucketName(first) == nil {
-		if _, err := h.d.Store().Bucket(r.Context(), first); err == nil {
+		virtual := h.bucketExists(x, first) ||
+			strings.Count(host, ".") >= 2 && !strings.HasPrefix(first, "oss") && !h.bucketExists(x, pathBucket)
+		if virtual {
 			x.bucket = first
-			x.key, x.hasKey = strings.TrimPrefix(path, "/"), len(path) > 1
+			x.key, x.hasKey = p, p != ""
 			return h.checkNames(x)
 		}
 	}
-	p := strings.TrimPrefix(path, "/")
 	if p == "" {
 		return nil
 	}
-	x.bucket, x.key, x.hasKey = p, "", false
-	if i := strings.IndexByte(p, '/'); i >= 0 {
-		x.bucket, x.key = p[:i], p[i+1:]
-		x.hasKey = x.key != ""
-	}
+	x.bucket, x.key = pathBucket, pathKey
+	x.hasKey = x.key != ""
 	return h.checkNames(x)
+}
+
+func (h *Handler) bucketExists(x *request, name string) bool {
+	if oss.CheckBucketName(name) != nil {
+		return false
+	}
+	_, err := h.d.Store().Bucket(x.r.Context(), name)
+	return err == nil
 }
 
 func (h *Handler) checkNames(x *request) error {
