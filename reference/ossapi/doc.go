@@ -8,7 +8,7 @@
 // in the domain, never copied); the operations ListBuckets, GetBucketInfo,
 // GetBucketLocation, ListObjects, ListObjectsV2 (prefix, delimiter, max-keys, marker,
 // start-after, continuation-token, encoding-type=url, fetch-owner), GetObject and
-// HeadObject (Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
+// HeadObject and GetObjectMeta (Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
 // ETag, Last-Modified, Content-Length), DeleteObject and DeleteMultipleObjects; errors in
 // OSS's XML shape (for HEAD: status, x-oss-ec and the base64 XML in x-oss-err) and an
 // x-oss-request-id on every answer. Objects are streamed from the Store with ReadAt, so

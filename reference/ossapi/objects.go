@@ -155,6 +155,11 @@ func (h *Handler) getObject(x *request) error {
 		x.status = http.StatusPartialContent
 		hd.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(size, 10))
 	}
+	if x.op == "GetObjectMeta" { // HEAD: the headers of HeadObject without the range
+		hd.Del("Content-Range")
+		hd.Set("Content-Length", strconv.FormatInt(size, 10))
+		x.status = http.StatusOK
+	}
 	x.w.WriteHeader(x.status)
 	if x.r.Method == http.MethodHead {
 		return nil

@@ -180,6 +180,9 @@ func (h *Handler) serve(x *request) error {
 	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && !hasSubresource(q):
 		x.op = map[string]string{http.MethodGet: "GetObject", http.MethodHead: "HeadObject"}[r.Method]
 		return h.getObject(x)
+	case r.Method == http.MethodHead && q.Has("objectMeta"):
+		x.op = "GetObjectMeta"
+		return h.getObject(x)
 	case r.Method == http.MethodDelete && !hasSubresource(q):
 		x.op = "DeleteObject"
 		return h.deleteObject(x)
