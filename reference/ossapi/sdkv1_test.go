@@ -131,4 +131,3 @@ func readV1(t *testing.T, b *ossv1.Bucket, key string, opts ...ossv1.Option) []b
 	}
 	return data
 }
-
