@@ -1,6 +1,7 @@
 package ossapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"sort"
@@ -184,7 +185,14 @@ func (h *Handler) listObjects(x *request, b oss.Bucket, v2 bool) error {
 		res.Marker = &m
 	}
 
-	objs, err := h.d.Store().List(x.r.Context(), b.Name, prefix)
+	var objs []oss.Object
+	var err error
+	if pl, ok := h.d.Store().(pageLister); ok && delim == "" {
+		// One more than a page tells whether the listing is truncated.
+		objs, err = pl.ListPage(x.r.Context(), b.Name, prefix, after, maxKeys+1)
+	} else {
+		objs, err = h.d.Store().List(x.r.Context(), b.Name, prefix)
+	}
 	if err != nil {
 		return err
 	}
@@ -214,6 +222,12 @@ func (h *Handler) listObjects(x *request, b oss.Bucket, v2 bool) error {
 		res.KeyCount = &n
 	}
 	return writeXML(x, res)
+}
+
+// pageLister is a Store that lists one page without listing the whole bucket
+// (oss.Memory); other stores are listed whole and paged here.
+type pageLister interface {
+	ListPage(ctx context.Context, bucket, prefix, after string, limit int) ([]oss.Object, error)
 }
 
 // page picks at most max entries (objects and common prefixes, in key order) from objs,

@@ -111,3 +111,18 @@ func v2Code(err error) string {
 	}
 	return ""
 }
+
+// ossv2ListRequest is one ListObjectsV2 page request.
+type ossv2ListRequest struct {
+	Bucket  string
+	MaxKeys int32
+	Token   string
+}
+
+func (r *ossv2ListRequest) send(ctx context.Context, c *ossv2.Client) (*ossv2.ListObjectsV2Result, error) {
+	req := &ossv2.ListObjectsV2Request{Bucket: ossv2.Ptr(r.Bucket), MaxKeys: r.MaxKeys}
+	if r.Token != "" {
+		req.ContinuationToken = ossv2.Ptr(r.Token)
+	}
+	return c.ListObjectsV2(ctx, req)
+}

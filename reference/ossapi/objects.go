@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -163,6 +164,13 @@ func (h *Handler) getObject(x *request) error {
 	x.w.WriteHeader(x.status)
 	if x.r.Method == http.MethodHead {
 		return nil
+	}
+	if f, ok := rd.(interface{ OSFile() *os.File }); ok {
+		// A file-backed object goes out with sendfile: no copy through user space.
+		if _, err := f.OSFile().Seek(off, io.SeekStart); err == nil {
+			_, _ = io.Copy(x.w, io.LimitReader(f.OSFile(), n)) // as below: nothing more to tell
+			return nil
+		}
 	}
 	buf := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(buf)
