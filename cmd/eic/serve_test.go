@@ -49,6 +49,7 @@ func TestServe_BadFlags(t *testing.T) {
 		{"serve", "--fixtures", filepath.Join(t.TempDir(), "missing.yaml")},
 		{"serve", "--export-speed", "-1"},
 		{"serve", "extra"},
+		{"serve", "--listen", "127.0.0.1:0", "--oss-listen", "127.0.0.1:99999"},
 	} {
 		code, _, stderr := run(t, args...)
 		assert.Equal(t, 2, code, "eic %v", args)

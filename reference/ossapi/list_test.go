@@ -234,3 +234,19 @@ func TestGetObject_RangesAndErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestListBuckets_OnlyTheCallersBuckets(t *testing.T) {
+	srv := withObjects(t, nil)
+	c, _ := v1Bucket(t, srv, srv.Demo, "eic-export")
+	res, err := c.ListBuckets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, b := range res.Buckets {
+		names = append(names, b.Name)
+	}
+	if want := []string{"eic-export", "eic-export-bj", "eic-export-sg", "eic-export-sh"}; !slices.Equal(names, want) {
+		t.Fatalf("ListBuckets = %q, want %q", names, want)
+	}
+}
