@@ -87,6 +87,16 @@ func (h *Handler) bucketInfo(x *request, b oss.Bucket) error {
 		AccessControlList: "private", DataRedundancy: "LRS", ServerSideEnc: "None", ResourceGroupID: "rg-default"}})
 }
 
+// bucketACL answers GetBucketAcl: every bucket is private to its owner.
+func (h *Handler) bucketACL(x *request, b oss.Bucket) error {
+	type result struct {
+		XMLName xml.Name `xml:"AccessControlPolicy"`
+		Owner   owner    `xml:"Owner"`
+		Grant   string   `xml:"AccessControlList>Grant"`
+	}
+	return writeXML(x, result{Owner: h.owner(b.Owner), Grant: "private"})
+}
+
 // bucketLocation answers GetBucketLocation.
 func (h *Handler) bucketLocation(x *request, b oss.Bucket) error {
 	type result struct {

@@ -6,7 +6,7 @@
 // ("http://bucket.host/key") addressing; the V1 and V4 signatures, header and presigned
 // (internal/osssig), with the same access keys and STS tokens as the ECS API (looked up
 // in the domain, never copied); the operations ListBuckets, GetBucketInfo,
-// GetBucketLocation, ListObjects, ListObjectsV2 (prefix, delimiter, max-keys, marker,
+// GetBucketLocation, GetBucketAcl, ListObjects, ListObjectsV2 (prefix, delimiter, max-keys, marker,
 // start-after, continuation-token, encoding-type=url, fetch-owner), GetObject and
 // HeadObject and GetObjectMeta (Range, If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since,
 // ETag, Last-Modified, Content-Length), DeleteObject and DeleteMultipleObjects; errors in

@@ -250,3 +250,18 @@ func TestListBuckets_OnlyTheCallersBuckets(t *testing.T) {
 		t.Fatalf("ListBuckets = %q, want %q", names, want)
 	}
 }
+
+func TestIsBucketExist_WithTheV2SDK(t *testing.T) {
+	srv := withObjects(t, nil)
+	c := v2Client(srv, srv.Demo, "", false)
+	for bucket, want := range map[string]bool{"eic-export": true, "eic-nothere": false} {
+		got, err := c.IsBucketExist(context.Background(), bucket)
+		if err != nil || got != want {
+			t.Errorf("IsBucketExist(%s) = %v, %v; want %v", bucket, got, err, want)
+		}
+	}
+	acl, err := c.GetBucketAcl(context.Background(), &ossv2.GetBucketAclRequest{Bucket: ossv2.Ptr("eic-export")})
+	if err != nil || ossv2.ToString(acl.ACL) != "private" {
+		t.Errorf("GetBucketAcl: %v %+v", err, acl)
+	}
+}

@@ -161,6 +161,9 @@ func (h *Handler) serve(x *request) error {
 		case r.Method == http.MethodGet && q.Has("location"):
 			x.op = "GetBucketLocation"
 			return h.bucketLocation(x, b)
+		case r.Method == http.MethodGet && q.Has("acl"):
+			x.op = "GetBucketAcl"
+			return h.bucketACL(x, b)
 		case r.Method == http.MethodGet && q.Get("list-type") == "2":
 			x.op = "ListObjectsV2"
 			return h.listObjects(x, b, true)
