@@ -176,6 +176,9 @@ func printBanner(w io.Writer, srv *reference.Server, endpoint, ossEndpoint, cloc
 		}
 	}
 	fmt.Fprintf(w, "  SDK:            Config{Endpoint: %q, Protocol: \"http\", AccessKeyId: …, AccessKeySecret: …}\n", strings.TrimPrefix(endpoint, "http://"))
+	if ossEndpoint != "" {
+		fmt.Fprintf(w, "  OSS SDK v2:     LoadDefaultConfig().WithEndpoint(%q).WithUsePathStyle(true).WithRegion(…)\n", ossEndpoint)
+	}
 }
 
 // readKeyFile reads ID:SECRET lines; blank lines and lines starting with # are skipped.
