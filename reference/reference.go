@@ -17,13 +17,16 @@ import (
 	"github.com/exportimage/eic/reference/ecs"
 	"github.com/exportimage/eic/reference/journal"
 	"github.com/exportimage/eic/reference/oss"
+	"github.com/exportimage/eic/reference/ossapi"
 )
 
 // Server is the reference ECS endpoint: the ECS RPC API at "/" and the control API at
 // "/_reference/". It is an http.Handler; HTTPServer wraps it with sensible timeouts.
+// OSS is the second endpoint, serving the same accounts' buckets over the OSS API.
 type Server struct {
 	svc     *ecs.Service
 	ecsAPI  *api.Handler
+	ossAPI  *ossapi.Handler
 	control *api.Control
 	token   string
 	closers []func() error // run after the domain is closed (the state file)
@@ -44,6 +47,7 @@ type config struct {
 	closers  []func() error
 	clock    ecs.Clock // the domain clock, if set
 	stateDir string
+	ossOpts  []ossapi.Option
 }
 
 // WithClock sets the domain clock (default real).
@@ -144,7 +148,11 @@ func WithLog(w io.Writer) Option { return func(c *config) error { c.log = w; ret
 
 // WithWallClock sets the clock signatures are checked against (tests of the time window).
 func WithWallClock(now func() time.Time) Option {
-	return func(c *config) error { c.apiOpts = append(c.apiOpts, api.WithWallClock(now)); return nil }
+	return func(c *config) error {
+		c.apiOpts = append(c.apiOpts, api.WithWallClock(now))
+		c.ossOpts = append(c.ossOpts, ossapi.WithWallClock(now))
+		return nil
+	}
 }
 
 // WithStrictParams refuses a parameter that no official SDK model of the action defines
@@ -223,6 +231,14 @@ func build(cfg *config, opts []Option) (*Server, error) {
 			fmt.Fprintf(w, "%s %s %s %s account=%s status=%d code=%s %s%s\n", e.Time.UTC().Format(time.RFC3339),
 				e.RequestID, e.Method, or(e.Action, "-"), or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond), ignored)
 		}))
+		cfg.ossOpts = append(cfg.ossOpts, ossapi.WithLog(func(e ossapi.Entry) {
+			code := e.Code
+			if code == "" {
+				code = "-"
+			}
+			fmt.Fprintf(w, "%s %s %s oss:%s /%s/%s account=%s status=%d code=%s %s\n", e.Time.UTC().Format(time.RFC3339),
+				e.RequestID, e.Method, or(e.Op, "-"), e.Bucket, e.Key, or(e.Account, "-"), e.Status, code, e.Duration.Round(time.Microsecond))
+		}))
 	}
 	h, err := api.New(backend, actions, apiOpts...)
 	if err != nil {
@@ -234,7 +250,7 @@ func build(cfg *config, opts []Option) (*Server, error) {
 		svc.Close()
 		return nil, err
 	}
-	return &Server{svc: svc, ecsAPI: h, control: ctl, token: cfg.token}, nil
+	return &Server{svc: svc, ecsAPI: h, ossAPI: ossapi.New(svc, cfg.ossOpts...), control: ctl, token: cfg.token}, nil
 }
 
 func or(s, def string) string {
@@ -251,6 +267,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ecsAPI.ServeHTTP(w, r)
+}
+
+// OSS is the OSS endpoint (package ossapi): the buckets exports write into, with the same
+// access keys and STS tokens as the ECS API. Serve it on an address of its own
+// (OSSHTTPServer); it accepts path-style and virtual-hosted ("bucket.host") requests.
+func (s *Server) OSS() http.Handler { return s.ossAPI }
+
+// OSSHTTPServer wraps the OSS endpoint in an http.Server. It sets no write timeout, so a
+// multi-GiB object can stream to a slow reader; idle connections still time out.
+func (s *Server) OSSHTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.ossAPI,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 // ControlToken is the bearer token of the control API.
@@ -272,6 +306,10 @@ func (s *Server) Close() []string {
 
 // StateErr reports the last failure to save the state (WithStateDir), nil if none.
 func (s *Server) StateErr() error { return s.svc.JournalErr() }
+
+// Advance moves a virtual clock (WithVirtualClock) forward by d; every task has progressed
+// as far as the new time allows when it returns. With the real clock it fails.
+func (s *Server) Advance(d time.Duration) (time.Time, error) { return s.svc.Advance(d) }
 
 // HTTPServer wraps the handler in an http.Server with timeouts suited to an API mock.
 func (s *Server) HTTPServer(addr string) *http.Server {

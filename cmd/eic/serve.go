@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -28,6 +30,7 @@ func (r *repeated) Set(v string) error { *r = append(*r, v); return nil }
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("serve", "[flags]", stderr)
 	listen := fs.String("listen", "127.0.0.1:8080", "`host:port` to serve the ECS API on (http://HOST:PORT/)")
+	ossListen := fs.String("oss-listen", "127.0.0.1:8081", "`host:port` to serve the buckets over the OSS API on; \"off\" to disable")
 	fixtures := fs.String("fixtures", "", "YAML fixtures `file` replacing the built-in set (docs/reference.md)")
 	store := fs.String("store", "mem", "mem, or a `directory` keeping objects, tasks, quotas and the virtual clock across restarts (one server per directory)")
 	clock := fs.String("clock", "real", "task clock: real, or virtual (tasks move only when /_reference/clock/advance is called)")
@@ -110,13 +113,39 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic serve: %v\n", err)
 		return 2
 	}
-	printBanner(stdout, srv, "http://"+l.Addr().String(), *clock)
+	ossEndpoint := ""
+	var ossServer *http.Server
+	if *ossListen != "off" && *ossListen != "" {
+		ol, err := net.Listen("tcp", *ossListen)
+		if err != nil {
+			l.Close()
+			srv.Close()
+			fmt.Fprintf(stderr, "eic serve: --oss-listen: %v\n", err)
+			return 2
+		}
+		ossEndpoint = "http://" + ol.Addr().String()
+		ossServer = srv.OSSHTTPServer(ol.Addr().String())
+		go func() {
+			if err := ossServer.Serve(ol); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintf(stderr, "eic serve: OSS endpoint: %v\n", err)
+			}
+		}()
+	}
+	printBanner(stdout, srv, "http://"+l.Addr().String(), ossEndpoint, *clock)
 	if *store != "mem" && *store != "" {
 		fmt.Fprintf(stdout, "  store:          %s (objects as files; tasks, quotas and clock in %s)\n", *store, journal.FileName)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if ossServer != nil {
+		go func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = ossServer.Shutdown(sctx) // downloads still running after 10 s are cut
+		}()
+	}
 	interrupted, err := srv.Serve(ctx, l)
 	if serr := srv.StateErr(); serr != nil {
 		fmt.Fprintf(stderr, "eic serve: state not saved: %v\n", serr)
@@ -133,12 +162,15 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func printBanner(w io.Writer, srv *reference.Server, endpoint, clock string) {
+func printBanner(w io.Writer, srv *reference.Server, endpoint, ossEndpoint, clock string) {
 	fmt.Fprintf(w, "eic reference server for ECS ExportImage (2014-05-26)\n")
 	fmt.Fprintf(w, "  endpoint:       %s/\n", endpoint)
 	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
 	fmt.Fprintf(w, "                  the control token is an administrator credential: it resets state and\n")
 	fmt.Fprintf(w, "                  reads every account's secret (GET /_reference/accounts); keep it to yourself\n")
+	if ossEndpoint != "" {
+		fmt.Fprintf(w, "  OSS endpoint:   %s/   (path style; or virtual-hosted BUCKET.<host>)\n", ossEndpoint)
+	}
 	fmt.Fprintf(w, "  clock:          %s\n", clockNote(clock))
 	fmt.Fprintf(w, "  access keys (secrets are never printed or logged; the built-in ones are in docs/reference.md):\n")
 	for _, a := range srv.Accounts() {
@@ -151,6 +183,9 @@ func printBanner(w io.Writer, srv *reference.Server, endpoint, clock string) {
 		}
 	}
 	fmt.Fprintf(w, "  SDK:            Config{Endpoint: %q, Protocol: \"http\", AccessKeyId: …, AccessKeySecret: …}\n", strings.TrimPrefix(endpoint, "http://"))
+	if ossEndpoint != "" {
+		fmt.Fprintf(w, "  OSS SDK v2:     LoadDefaultConfig().WithEndpoint(%q).WithUsePathStyle(true).WithRegion(…)\n", ossEndpoint)
+	}
 }
 
 // readKeyFile reads ID:SECRET lines; blank lines and lines starting with # are skipped.

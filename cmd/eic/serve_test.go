@@ -50,6 +50,7 @@ func TestServe_BadFlags(t *testing.T) {
 		{"serve", "--fixtures", filepath.Join(t.TempDir(), "missing.yaml")},
 		{"serve", "--export-speed", "-1"},
 		{"serve", "extra"},
+		{"serve", "--listen", "127.0.0.1:0", "--oss-listen", "127.0.0.1:99999"},
 	} {
 		code, _, stderr := run(t, args...)
 		assert.Equal(t, 2, code, "eic %v", args)
@@ -66,7 +67,7 @@ func TestPrintBanner_NoSecrets(t *testing.T) {
 	require.NoError(t, err)
 	defer srv.Close()
 	var out strings.Builder
-	printBanner(&out, srv, "http://127.0.0.1:1", "real")
+	printBanner(&out, srv, "http://127.0.0.1:1", "http://127.0.0.1:2", "real")
 	assert.Contains(t, out.String(), "administrator credential")
 	for _, a := range srv.Accounts() {
 		for _, k := range a.Keys {

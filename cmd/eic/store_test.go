@@ -48,7 +48,7 @@ const storeToken = "eic-store-test"
 // serveStore starts eic serve --store dir on a virtual clock and waits for its banner.
 func serveStore(t *testing.T, bin, dir string) *served {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--store", dir, "--clock", "virtual",
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--oss-listen", "127.0.0.1:0", "--store", dir, "--clock", "virtual",
 		"--control-token", storeToken, "--export-speed", "1048576", "--quiet")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -196,7 +196,7 @@ func TestServe_StoreSurvivesRestartAndKill(t *testing.T) {
 		t.Errorf("objects of the interrupted export after the restart: %v %v, want none before it finishes", objs, err)
 	}
 
-	second := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--store", dir, "--quiet")
+	second := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--oss-listen", "127.0.0.1:0", "--store", dir, "--quiet")
 	var stderr bytes.Buffer
 	second.Stderr = &stderr
 	if err := second.Start(); err != nil {

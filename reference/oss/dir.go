@@ -673,6 +673,10 @@ type dirReader struct {
 
 func (r *dirReader) Size() int64 { return r.size }
 
+// OSFile is the open file, so a server can send it without copying (sendfile). It is
+// private to this Reader: Seek and Read on it are safe; Close it through the Reader.
+func (r *dirReader) OSFile() *os.File { return r.File }
+
 func writeFileSync(name string, data []byte) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {

@@ -2,6 +2,7 @@ package oss
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -330,4 +331,55 @@ func (r *memReader) Close() error {
 		return errReaderClosed
 	}
 	return nil
+}
+
+// ListPage lists at most limit objects of bucket with the prefix and a key after the
+// marker after, sorted by key, without sorting the whole bucket: one pass keeping the
+// limit smallest keys. It serves paged listings (the OSS endpoint's ListObjects) of large
+// buckets; the checks and errors are List's.
+func (m *Memory) ListPage(ctx context.Context, bucket, prefix, after string, limit int) ([]Object, error) {
+	if err := ctxErr(ctx, "list"); err != nil {
+		return nil, err
+	}
+	if err := CheckBucketName(bucket); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	b, err := m.bucket(bucket)
+	if err != nil {
+		return nil, err
+	}
+	// h is a max-heap on Key of the limit smallest keys seen so far.
+	h := make(objectMaxHeap, 0, limit)
+	for k, o := range b.objects {
+		if k <= after || !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if len(h) < limit {
+			heap.Push(&h, o.info)
+		} else if k < h[0].Key {
+			h[0] = o.info
+			heap.Fix(&h, 0)
+		}
+	}
+	out := []Object(h)
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+type objectMaxHeap []Object
+
+func (h objectMaxHeap) Len() int           { return len(h) }
+func (h objectMaxHeap) Less(i, j int) bool { return h[i].Key > h[j].Key }
+func (h objectMaxHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *objectMaxHeap) Push(x any)        { *h = append(*h, x.(Object)) }
+func (h *objectMaxHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }

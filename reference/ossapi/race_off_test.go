@@ -1,0 +1,5 @@
+//go:build !race
+
+package ossapi_test
+
+const raceEnabled = false
