@@ -162,6 +162,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if !cfg.Stateful {
 		s.AutoReset = true
 	}
+	cfg.Gen.ControlAPI = s.Control != nil
 	seen := map[string]bool{}
 	for i := 0; i < cfg.Runs; i++ {
 		if err := ctx.Err(); err != nil {

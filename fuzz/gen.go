@@ -229,6 +229,9 @@ type Generator struct {
 	Accounts []string
 	// Odd keys (UnknownKey, DisabledKey) are used unless NoOddKeys.
 	NoOddKeys bool
+	// ControlAPI: the endpoint has the reference's control API (STS tokens can be issued, so
+	// TamperForeignToken is generated).
+	ControlAPI bool
 }
 
 // NewGenerator reads the parameters of every action of the spec.
@@ -260,7 +263,22 @@ func without(list []string, x string) []string {
 
 func pick[T any](r *rand.Rand, list []T) T { return list[r.Intn(len(list))] }
 
-// Request generates one request for action; st (may be nil) offers task IDs.
+// Request generates one request for action; st (may be nil) offers task IDs: half of the
+// time a Variant of a valid request (one thing changed), otherwise a Random one.
+func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
+	var req Request
+	if r.Intn(2) == 0 {
+		req = g.Variant(r, action, st)
+	} else {
+		req = g.Random(r, action, st)
+	}
+	if r.Intn(100) < 15 {
+		req.Scheme = pick(r, []string{"v1", "v3"})
+	}
+	return req
+}
+
+// Random generates a request with any number of faults.
 //
 // A request starts coherent — the account's own image, its region, a bucket of the account
 // there, every required parameter and some optional ones with schema-valid values — and then
@@ -268,7 +286,7 @@ func pick[T any](r *rand.Rand, list []T) T { return list[r.Intn(len(list))] }
 // parameter the action does not define, a repeated parameter, an unknown or disabled key.
 // Resource parameters sometimes take any fixture (another account's image, a bucket in
 // another region, a missing ID) instead of the coherent one.
-func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
+func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 	w := g.World
 	req := Request{Action: action, Account: g.Accounts[0]}
 	if len(g.Accounts) > 1 && r.Intn(100) < 20 {
@@ -369,6 +387,11 @@ func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
 			req.Params = append(req.Params, p)
 		case n == 10 && !g.NoOddKeys:
 			req.Account = pick(r, []string{UnknownKey, DisabledKey})
+		case n == 11 && r.Intn(2) == 0:
+			req.Tamper = pick(r, Tampers)
+			if needsControl(req.Tamper) && !g.ControlAPI {
+				req.Tamper = TamperBogusToken
+			}
 		default:
 			if len(g.Accounts) > 1 {
 				req.Account = pick(r, g.Accounts)
