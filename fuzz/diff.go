@@ -162,7 +162,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if !cfg.Stateful {
 		s.AutoReset = true
 	}
-	cfg.Gen.ControlAPI = s.Control != nil
+	cfg.Gen.ControlAPI, cfg.Gen.VirtualClock = s.Control != nil, false
+	if s.Control != nil {
+		virtual, err := s.Control.Virtual(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fuzz: control API: %w", err)
+		}
+		cfg.Gen.VirtualClock = virtual
+	}
 	seen := map[string]bool{}
 	for i := 0; i < cfg.Runs; i++ {
 		if err := ctx.Err(); err != nil {
@@ -303,6 +310,9 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 		return nil, nil
 	}
 	kind := div.Kind
+	if seen[sequenceSignature(log, div)] {
+		return nil, nil // reported already; not worth shrinking again
+	}
 	shrunk, calls := ShrinkSequence(steps, cfg.ShrinkBudget, func(c []Step) bool {
 		_, d, err := s.Sequence(ctx, c)
 		return err == nil && d != nil && d.Kind == kind
@@ -319,12 +329,12 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 	if len(log) > 0 {
 		last = log[len(log)-1]
 	}
-	sig := "seq|" + div.Kind + "|" + stripStep(div.Detail)
-	if last != nil && last.Divergence != nil {
-		sig = "seq|" + signature(last)
-	}
-	if seen[sig] {
-		return nil, nil
+	sig := sequenceSignature(log, div)
+	if first := sequenceSignature(firstLog, firstDiv); sig != first {
+		if seen[sig] {
+			return nil, nil // shrunk onto a divergence reported already
+		}
+		seen[first] = true
 	}
 	seen[sig] = true
 	var orig []string
@@ -343,6 +353,15 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 		}
 	}
 	return f, nil
+}
+
+// sequenceSignature is the signature of a sequence's divergence: the request's when a
+// request diverged, else the invariant with its figures stripped.
+func sequenceSignature(log []*Result, div *Divergence) string {
+	if n := len(log); n > 0 && log[n-1].Divergence != nil {
+		return "seq|" + signature(log[n-1])
+	}
+	return "seq|" + div.Kind + "|" + stripStep(div.Detail)
 }
 
 // stripStep drops "step N (…): ", IDs, keys and figures so that the same invariant groups
@@ -417,4 +436,67 @@ func writeFinding(dir string, f *Finding) error {
 	}
 	f.File = base + ".feature"
 	return os.WriteFile(f.File, []byte(f.Feature), 0o644)
+}
+
+// Summary is the machine-readable report of a run (eic fuzz --json).
+type Summary struct {
+	Seed     int64 `json:"seed"`
+	Runs     int   `json:"runs"`
+	Requests int   `json:"requests"`
+	// Reach: generated requests per documented error row ID (every row of spec/ listed, 0
+	// when unreached), plus "success" and "open".
+	Reach map[string]int `json:"reach"`
+	// Unreached lists the documented rows no generated request reached.
+	Unreached []string         `json:"unreached"`
+	Rules     map[string]int   `json:"rules"`
+	ByRule    map[string]int   `json:"findingsByRule"`
+	New       int              `json:"newFindings"`
+	Known     int              `json:"knownFindings"`
+	Findings  []FindingSummary `json:"findings"`
+	ElapsedMS int64            `json:"elapsedMs"`
+}
+
+// FindingSummary is one finding in a Summary.
+type FindingSummary struct {
+	ID       string   `json:"id"`
+	Rule     string   `json:"rule"`
+	Kind     string   `json:"kind"`
+	Detail   string   `json:"detail"`
+	Known    string   `json:"known,omitempty"`
+	Run      int      `json:"run"`
+	Request  string   `json:"request,omitempty"`
+	Steps    []string `json:"steps,omitempty"`
+	Expected string   `json:"expected"`
+	Feature  string   `json:"feature,omitempty"`
+}
+
+// Summary condenses the report.
+func (r *Report) Summary() Summary {
+	s := Summary{Seed: r.Seed, Runs: r.Runs, Requests: r.Checked, Reach: map[string]int{}, Rules: r.Rules,
+		ByRule: r.ByRule(), New: r.New(), Known: len(r.Findings) - r.New(), Findings: []FindingSummary{},
+		ElapsedMS: r.Elapsed.Milliseconds()}
+	if s.Rules == nil {
+		s.Rules = map[string]int{}
+	}
+	for _, c := range spec.Codes() {
+		s.Reach[c.ID] = r.Reach[c.ID]
+		if r.Reach[c.ID] == 0 {
+			s.Unreached = append(s.Unreached, c.ID)
+		}
+	}
+	for _, k := range []string{"success", "open"} {
+		s.Reach[k] = r.Reach[k]
+	}
+	for _, f := range r.Findings {
+		fs := FindingSummary{ID: f.ID, Rule: f.Rule, Kind: f.Divergence.Kind, Detail: f.Divergence.Detail, Known: f.Known,
+			Run: f.Run, Expected: f.Expected.String(), Feature: f.File}
+		if f.Request != nil {
+			fs.Request = f.Request.String()
+		}
+		for _, st := range f.Steps {
+			fs.Steps = append(fs.Steps, st.String())
+		}
+		s.Findings = append(s.Findings, fs)
+	}
+	return s
 }

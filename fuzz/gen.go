@@ -232,6 +232,8 @@ type Generator struct {
 	// ControlAPI: the endpoint has the reference's control API (STS tokens can be issued, so
 	// TamperForeignToken is generated).
 	ControlAPI bool
+	// VirtualClock: the endpoint's clock can be moved through the control API.
+	VirtualClock bool
 }
 
 // NewGenerator reads the parameters of every action of the spec.
@@ -389,7 +391,7 @@ func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 			req.Account = pick(r, []string{UnknownKey, DisabledKey})
 		case n == 11 && r.Intn(2) == 0:
 			req.Tamper = pick(r, Tampers)
-			if needsControl(req.Tamper) && !g.ControlAPI {
+			if !g.canSend(req.Tamper) {
 				req.Tamper = TamperBogusToken
 			}
 		default:

@@ -41,8 +41,17 @@ const (
 	TamperExpiredToken    = "expired-token"    // STS credentials past their expiry (needs the control API; moves its clock 1 s)
 )
 
-// needsControl: tampers that only an endpoint with the control API can be sent.
-func needsControl(t string) bool { return t == TamperForeignToken || t == TamperExpiredToken }
+// canSend reports whether g may generate tamper t: the STS tampers need the control API, and
+// an expired token a virtual clock to move past its expiry.
+func (g *Generator) canSend(t string) bool {
+	switch t {
+	case TamperForeignToken:
+		return g.ControlAPI
+	case TamperExpiredToken:
+		return g.ControlAPI && g.VirtualClock
+	}
+	return true
+}
 
 // tamperEarly: checks the reference's pipeline makes before it parses the parameters.
 func tamperEarly(t string) *spec.Code {

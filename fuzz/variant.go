@@ -66,7 +66,7 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 		return req.With("RoleName", pick(r, []string{"AliyunECSImageExportRole", strings.ToLower(DefaultRole), ""}))
 	default: // the signed request tampered with
 		t := pick(r, Tampers)
-		if needsControl(t) && !g.ControlAPI {
+		if !g.canSend(t) {
 			t = TamperBogusToken
 		}
 		req.Tamper = t
