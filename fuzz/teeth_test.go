@@ -79,7 +79,7 @@ func TestTeeth(t *testing.T) {
 			t.Errorf("shrunk OSSPrefix %q: want 31 letters or digits", v)
 		}
 		onlyRequiredAnd(t, f.Request, "OSSPrefix")
-		if f.Expected.Rows[0].ID != "EI-E05" || !strings.Contains(f.Feature, `refused with error "EI-E05"`) {
+		if f.Expected.Rows[0].ID != "EI-E05" || !strings.Contains(f.Feature, `refused with 400 InvalidOSSPrefix.Malformed (EI-E05)`) {
 			t.Errorf("finding expects %s; feature:\n%s", f.Expected, f.Feature)
 		}
 	})

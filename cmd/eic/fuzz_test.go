@@ -94,7 +94,7 @@ func TestFuzz_MutantIsCaughtWithAScenario(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(data), `Then the request is refused with error "EI-E05"`) &&
+		if strings.Contains(string(data), `Then the request is refused with 400 InvalidOSSPrefix.Malformed (EI-E05)`) &&
 			strings.Contains(string(data), `When I call "ExportImage" with:`) {
 			found = true
 		}
@@ -330,4 +330,38 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// TestFuzz_FindingFeatureReplays: a finding's .feature, run with eic run --features, fails
+// against the broken endpoint and passes against the reference. It needs eic run --features
+// (the suite's issue #10) and skips until that flag exists.
+func TestFuzz_FindingFeatureReplays(t *testing.T) {
+	if _, _, stderr := run(t, "run", "--help"); !strings.Contains(stderr, "-features") {
+		t.Skip("eic run --features is not available yet (issue #10)")
+	}
+	broken := brokenProxy(t, breakages[0]) // prefix-accepted
+	_, sum, out := fuzzEndpoint(t, broken, false)
+	var feature string
+	for _, f := range sum.Findings {
+		if strings.HasPrefix(f.Rule, "EI-E05") {
+			feature = f.Feature
+		}
+	}
+	if feature == "" {
+		t.Fatalf("no EI-E05 finding to replay\n%s", tail(out, 2000))
+	}
+	dir := t.TempDir()
+	data, err := os.ReadFile(feature)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "finding.feature"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := run(t, "run", "--features", dir, "--endpoint", broken, "--control-token", "tok"); code == 0 {
+		t.Errorf("the finding's scenario passes against the broken endpoint\n%s\n%s", stdout, stderr)
+	}
+	if code, stdout, stderr := run(t, "run", "--features", dir); code != 0 {
+		t.Errorf("the finding's scenario fails against the reference (exit %d)\n%s\n%s", code, stdout, stderr)
+	}
 }
