@@ -123,6 +123,10 @@ func writeCall(b *strings.Builder, res *Result, who bool) {
 			fmt.Fprintf(b, "    And I sign requests with %q\n", req.Scheme)
 		}
 	}
+	if writeSetup(b, req) {
+		writeThen(b, res)
+		return
+	}
 	replay := writeTamper(b, req.Tamper)
 	if len(req.Params) == 0 {
 		fmt.Fprintf(b, "    When I call %q\n", req.Action)
@@ -141,6 +145,31 @@ func writeCall(b *strings.Builder, res *Result, who bool) {
 		b.WriteString("    And I replay the last request\n")
 	}
 	writeThen(b, res)
+}
+
+// writeSetup renders a request's setup as steps; it reports whether it wrote the call too.
+func writeSetup(b *strings.Builder, req Request) bool {
+	region, _ := req.Get("RegionId")
+	account := logicalAccount(req.Account)
+	switch req.Setup {
+	case SetupConcurrentFull:
+		fmt.Fprintf(b, "    Given the export quota of account %q in region %q is 0 concurrent and 100 weekly\n", account, region)
+	case SetupWeeklyFull:
+		fmt.Fprintf(b, "    Given the export quota of account %q in region %q is 5 concurrent and 0 weekly\n", account, region)
+	case SetupExporting:
+		b.WriteString("    When I call \"ExportImage\" with:\n")
+		for _, name := range []string{"RegionId", "ImageId", "OSSBucket"} {
+			v, _ := req.Get(name)
+			c, _ := cell(v)
+			fmt.Fprintf(b, "      | %s | %s |\n", name, c)
+		}
+		b.WriteString("      | OSSPrefix | eicsetup |\n")
+	case SetupEndedTask:
+		b.WriteString("    Given an export request for image \"m-eic-custom\" to bucket \"eic-export\"\n")
+		b.WriteString("    When I export the image\n    And I cancel the task\n    And I cancel the task\n")
+		return true
+	}
+	return false
 }
 
 // writeTamper renders a tamper as the step library's one-shot changes (steps.Register);

@@ -48,6 +48,14 @@ func TestFeature_ParsesAndUsesKnownPhrases(t *testing.T) {
 			reqs = append(reqs, r)
 		}
 	}
+	for _, setup := range Setups {
+		r := base()
+		if setup == SetupEndedTask {
+			r = req("demo", "CancelTask", "RegionId", "cn-hangzhou", "TaskId", "t-1")
+		}
+		r.Setup = setup
+		reqs = append(reqs, r)
+	}
 	reqs = append(reqs, base("OSSPrefix", "a-b"), base("ImageId", "m-eic-marketplace"), base("DryRun", "true"),
 		base("Foo", "x"), req(UnknownKey, "ExportImage", "RegionId", "cn-hangzhou"),
 		req("demo", "DescribeTasks", "RegionId", "cn-hangzhou", "PageSize", "x|y\\z"),

@@ -21,6 +21,8 @@ type Request struct {
 	Tamper string
 	// Scheme signs this request with "v1" or "v3" ("" = the session's).
 	Scheme string
+	// Setup puts the endpoint in a state before the request (one of Setups; "" for none).
+	Setup string
 }
 
 // scheme is the signature scheme the request is sent with.
@@ -37,8 +39,9 @@ func (r Request) scheme(session string) string {
 // Param is one query parameter as sent.
 type Param struct{ Name, Value string }
 
-// String is "Action as account: query" ("Action as account via v1 with tamper: query" for
-// one signed with another scheme than the session's and tampered with), the query percent-encoded in parameter order, so a request can be read back
+// String is "Action as account: query" ("Action as account via v1 after setup with tamper:
+// query" for one signed with another scheme than the session's, sent after a setup and
+// tampered with), the query percent-encoded in parameter order, so a request can be read back
 // with ParseRequest.
 func (r Request) String() string {
 	var b strings.Builder
@@ -48,6 +51,10 @@ func (r Request) String() string {
 	if r.Scheme != "" {
 		b.WriteString(" via ")
 		b.WriteString(r.Scheme)
+	}
+	if r.Setup != "" {
+		b.WriteString(" after ")
+		b.WriteString(r.Setup)
 	}
 	if r.Tamper != "" {
 		b.WriteString(" with ")
@@ -81,6 +88,9 @@ func ParseRequest(s string) (Request, error) {
 	r := Request{Action: action, Account: account}
 	if acct, tamper, ok := strings.Cut(r.Account, " with "); ok {
 		r.Account, r.Tamper = acct, tamper
+	}
+	if acct, setup, ok := strings.Cut(r.Account, " after "); ok {
+		r.Account, r.Setup = acct, setup
 	}
 	if acct, scheme, ok := strings.Cut(r.Account, " via "); ok {
 		r.Account, r.Scheme = acct, scheme

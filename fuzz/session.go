@@ -123,11 +123,24 @@ func (s *Session) Prepare(req Request) Request {
 }
 
 // Check sends one request, judges the answer and updates the State.
-func (s *Session) Check(ctx context.Context, req Request) (*Result, error) {
+func (s *Session) Check(ctx context.Context, req Request) (_ *Result, setupErr error) {
 	if s.State == nil {
 		s.State = NewState(time.Time{})
 	}
 	req = s.Prepare(req)
+	if req.Setup != "" {
+		var err error
+		if req, err = s.setup(ctx, req); err != nil {
+			return nil, err
+		}
+		if s.AutoReset && s.Control != nil {
+			defer func() {
+				if err := s.ResetState(ctx); err != nil && setupErr == nil {
+					setupErr = err
+				}
+			}()
+		}
+	}
 	res := &Result{Request: req, Expected: ExpectSigned(s.World, s.State, req, req.scheme(s.Signature), s.StrictParams)}
 	timeout := s.Timeout
 	if timeout <= 0 {

@@ -21,6 +21,11 @@ func Simplifications(req Request) []Request {
 		r.Scheme = ""
 		out = append(out, r)
 	}
+	if req.Setup != "" {
+		r := req.clone()
+		r.Setup = ""
+		out = append(out, r)
+	}
 	if req.Account != MainAccount {
 		r := req.clone()
 		r.Account = MainAccount

@@ -62,6 +62,13 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 		return g.validRequest(r, action, acct, st)
 	case n < 72 && action == "ExportImage":
 		return req.With("DryRun", "true")
+	case n < 80 && g.ControlAPI && (action == "ExportImage" || action == "CancelTask"):
+		if action == "CancelTask" {
+			req.Setup = SetupEndedTask
+		} else {
+			req.Setup = pick(r, []string{SetupExporting, SetupConcurrentFull, SetupWeeklyFull})
+		}
+		return req
 	case n < 76 && action == "ExportImage":
 		return req.With("RoleName", pick(r, []string{"AliyunECSImageExportRole", strings.ToLower(DefaultRole), ""}))
 	default: // the signed request tampered with
