@@ -72,15 +72,36 @@ type Report struct {
 	Reach map[string]int
 	// Rules counts the generated requests per deciding rule of the model (Outcome.Rule).
 	Rules map[string]int
+	// FirstReached is, per row ID of Reach, how many requests had been generated when it was
+	// first reached.
+	FirstReached map[string]int
 }
 
 // count records which row and rule a generated request reached.
 func (r *Report) count(res *Result) {
 	if r.Reach == nil {
-		r.Reach, r.Rules = map[string]int{}, map[string]int{}
+		r.Reach, r.Rules, r.FirstReached = map[string]int{}, map[string]int{}, map[string]int{}
 	}
 	r.Rules[res.Expected.Rule]++
-	r.Reach[reachedRow(res)]++
+	row := reachedRow(res)
+	if r.Reach[row] == 0 {
+		r.FirstReached[row] = r.Checked
+	}
+	r.Reach[row]++
+}
+
+// RequestsToReach is the number of generated requests it took to reach every row of ids
+// (0 when one was not reached).
+func (r *Report) RequestsToReach(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		first, ok := r.FirstReached[id]
+		if !ok {
+			return 0
+		}
+		n = max(n, first)
+	}
+	return n
 }
 
 func reachedRow(res *Result) string {

@@ -223,8 +223,10 @@ func boolInt(b bool) int {
 // most of the time (an account's own image, its region, a bucket there) and perturbed
 // often enough to reach every check.
 type Generator struct {
-	World  *World
-	params map[string][]ParamInfo
+	World       *World
+	params      map[string][]ParamInfo
+	constrained map[string][]ParamInfo // per action, see constrainedParams
+	combos      map[string][][3]string // per account: own plain image, its region, a bucket there
 	// Accounts the generator may act as (those whose keys it has); the first is the main one.
 	Accounts []string
 	// Odd keys (UnknownKey, DisabledKey) are used unless NoOddKeys.
@@ -238,13 +240,19 @@ type Generator struct {
 
 // NewGenerator reads the parameters of every action of the spec.
 func NewGenerator(s *spec.Spec, w *World) (*Generator, error) {
-	g := &Generator{World: w, params: map[string][]ParamInfo{}}
+	g := &Generator{World: w, params: map[string][]ParamInfo{}, constrained: map[string][]ParamInfo{}, combos: map[string][][3]string{}}
 	for _, a := range s.Actions() {
 		ps, err := ParamsOf(s, a)
 		if err != nil {
 			return nil, err
 		}
 		g.params[a] = ps
+	}
+	for _, a := range s.Actions() {
+		g.constrained[a] = g.constrainedParams(a)
+	}
+	for _, acct := range w.AccountNames() {
+		g.combos[acct] = w.exportable(acct)
 	}
 	g.Accounts = append([]string{MainAccount}, without(w.AccountNames(), MainAccount)...)
 	return g, nil
@@ -360,7 +368,7 @@ func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 		case n < 6 && len(params) > 0: // an invalid value, usually of a constrained parameter
 			p := pick(r, params)
 			if r.Intn(4) > 0 {
-				p = pick(r, g.constrained(action))
+				p = pick(r, g.constrained[action])
 			}
 			req = req.With(p.Name, p.Invalid(r))
 		case n < 8: // a required parameter dropped or emptied
@@ -406,7 +414,7 @@ func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 
 // constrained lists an action's parameters the documents say something about: required,
 // enumerated, patterned or length-bounded, or a resource (falls back to all parameters).
-func (g *Generator) constrained(action string) []ParamInfo {
+func (g *Generator) constrainedParams(action string) []ParamInfo {
 	var out []ParamInfo
 	for _, p := range g.params[action] {
 		if _, res := g.resource(rand.New(rand.NewSource(0)), p.Name, nil); p.Required || len(p.Enum) > 0 ||

@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"context"
+	"sort"
 	"testing"
 
 	"github.com/exportimage/eic/spec"
@@ -34,5 +35,42 @@ func TestRun_ReachesEveryRow(t *testing.T) {
 	if rep.New() != 0 {
 		t.Errorf("the reference diverges: %v", rep.ByRule())
 	}
-	t.Logf("reach: %v", sum.Reach)
+	t.Logf("every producible row reached after %d requests; reach: %v", rep.RequestsToReach(producibleRows()), sum.Reach)
+}
+
+func producibleRows() []string {
+	var ids []string
+	for _, c := range spec.Codes() {
+		if !unproducible[c.ID] {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// BenchmarkRequestsToReachEveryRow reports, for seeds 1–5, the number of generated requests
+// it takes to reach every row the reference can produce (the median and the worst).
+func BenchmarkRequestsToReachEveryRow(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		var got []int
+		for seed := int64(1); seed <= 5; seed++ {
+			e := embedded(b)
+			rep, err := Run(context.Background(), Config{Session: e.Session(false), Gen: generator(b), Seed: seed, Runs: 6000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if rep.New() != 0 {
+				b.Errorf("seed %d: the reference diverges: %v", seed, rep.ByRule())
+			}
+			n := rep.RequestsToReach(producibleRows())
+			if n == 0 {
+				b.Fatalf("seed %d: not every row reached in 6000 requests", seed)
+			}
+			got = append(got, n)
+			b.Logf("seed %d: %d requests", seed, n)
+		}
+		sort.Ints(got)
+		b.ReportMetric(float64(got[2]), "median-requests")
+		b.ReportMetric(float64(got[4]), "max-requests")
+	}
 }

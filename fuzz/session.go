@@ -225,7 +225,7 @@ func agrees(x *Exchange, res *Result, exp Outcome) *Divergence {
 // messageMatches: the row's message shape, or for SignatureDoesNotMatch the documented
 // message followed by the server's string to sign (Real ECS appends it; so may eic serve).
 func messageMatches(row *spec.Code, msg string) bool {
-	if row.Matches(msg) {
+	if !row.HasDetail() && msg == row.Message() || row.HasDetail() && row.Matches(msg) {
 		return true
 	}
 	fixed, _, _ := strings.Cut(row.Message(), "%s")

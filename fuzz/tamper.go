@@ -138,6 +138,9 @@ func (s *Session) signedRequest(ctx context.Context, req Request, k Key) (*http.
 		}
 		signer.SecurityToken = c.SecurityToken
 	case TamperExpiredToken:
+		if s.World.Accounts[req.Account] == nil {
+			break // an unknown or disabled key is refused before any token is looked at
+		}
 		if s.Control == nil {
 			return nil, errorf("tamper %s needs the control API", req.Tamper)
 		}

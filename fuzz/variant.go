@@ -17,7 +17,7 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 	params := g.params[action]
 	switch n := r.Intn(100); {
 	case n < 22 && len(params) > 0: // one parameter made invalid
-		p := pick(r, g.constrained(action))
+		p := pick(r, g.constrained[action])
 		return req.With(p.Name, p.Invalid(r))
 	case n < 30: // one required parameter dropped or emptied
 		var names []string
@@ -87,18 +87,7 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 func (g *Generator) validRequest(r *rand.Rand, action, account string, st *State) Request {
 	w := g.World
 	req := Request{Action: action, Account: account}
-	var combos [][3]string // image, region, bucket
-	for _, id := range w.ImageIDs() {
-		img := w.Images[id]
-		if img.Owner != account || !plainImage(img) {
-			continue
-		}
-		for _, b := range w.BucketNames() {
-			if bk := w.Buckets[b]; bk.Owner == account && bk.Region == img.Region {
-				combos = append(combos, [3]string{id, img.Region, b})
-			}
-		}
-	}
+	combos := g.combos[account]
 	switch action {
 	case "ExportImage":
 		if len(combos) == 0 {
@@ -147,6 +136,24 @@ func (g *Generator) validRequest(r *rand.Rand, action, account string, st *State
 		return g.Random(r, action, st)
 	}
 	return req
+}
+
+// exportable lists an account's plain images with their region and each bucket of the
+// account there.
+func (w *World) exportable(account string) [][3]string {
+	var combos [][3]string // image, region, bucket
+	for _, id := range w.ImageIDs() {
+		img := w.Images[id]
+		if img.Owner != account || !plainImage(img) {
+			continue
+		}
+		for _, b := range w.BucketNames() {
+			if bk := w.Buckets[b]; bk.Owner == account && bk.Region == img.Region {
+				combos = append(combos, [3]string{id, img.Region, b})
+			}
+		}
+	}
+	return combos
 }
 
 // plainImage: an image with nothing the checks refuse.
