@@ -1,6 +1,10 @@
 package fuzz
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/exportimage/eic/spec"
+)
 
 // Known is a divergence of the reference from the documents that has been reported and
 // not fixed yet. Findings that match one are still reported, labelled with its ID; Run
@@ -22,7 +26,9 @@ var KnownDivergences = []Known{{
 		"Format (a wrong path or method, a query too large or undecodable); the spec allows JSON only",
 	Match: func(r *Result) bool {
 		x := r.Exchange
-		return r.Divergence != nil && r.Divergence.Kind == "spec" && x != nil && x.Request != nil &&
+		early := map[string]bool{spec.ActionNotFound.Code: true, spec.UnsupportedHTTPMethod.Code: true,
+			spec.RequestTooLarge.Code: true, spec.InvalidParameter.Code: true}
+		return r.Divergence != nil && r.Divergence.Kind == "spec" && early[r.Code] && x != nil && x.Request != nil &&
 			strings.EqualFold(x.Request.URL.Query().Get("Format"), "json") &&
 			strings.Contains(x.Header.Get("Content-Type"), "xml")
 	},
