@@ -243,11 +243,14 @@ func (f *Finding) signatureCode() string {
 }
 
 // signature groups divergences that are the same bug: the action, the kind, and the rule
-// broken (the expected rows, or the success rule). What came back instead is left out: an
+// broken (a known divergence: its ID and the rule) (the expected rows, or the success rule). What came back instead is left out: an
 // endpoint that accepts a malformed OSSPrefix answers 200, or DryRunOperation on a dry run,
 // and that is one bug.
 func signature(res *Result) string {
-	return res.Request.Action + "|" + res.Divergence.Kind + "|" + RuleOf(res.Expected) + "|" + KnownID(res)
+	if known := KnownID(res); known != "" {
+		return "known|" + known + "|" + RuleOf(res.Expected) // one report per rule, whatever the action
+	}
+	return res.Request.Action + "|" + res.Divergence.Kind + "|" + RuleOf(res.Expected)
 }
 
 func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
