@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
 	"os/signal"
@@ -35,6 +36,8 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request `timeout`; a slower answer is reported as a hang")
 	signature := fs.String("signature", "v3", "signature version: v3 or v1")
 	strict := fs.Bool("strict", false, "exit 1 on known reference divergences too")
+	steps := fs.String("steps", "all", "with --stateful, the steps generated: all, or quota (low quotas, exports, cancels, clock moves too short to export anything: cheap)")
+	stopAfter := fs.Int("stop-after", 0, "stop after `N` findings (0: run every request or sequence)")
 	shrinkBudget := fs.Int("shrink-budget", 400, "re-runs spent shrinking each finding (requests, or sequences with --stateful)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to `FILE` (\"-\": standard output)")
 	strictParams := fs.Bool("strict-params", false, "the endpoint refuses parameters an action does not define (default: refusing or ignoring them are both accepted)")
@@ -47,6 +50,15 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	if *signature != "v3" && *signature != "v1" {
 		fmt.Fprintf(stderr, "eic fuzz: --signature %q: want v3 or v1\n", *signature)
+		return 2
+	}
+	var stepGen func(*rand.Rand, int) fuzz.Step
+	switch *steps {
+	case "all":
+	case "quota":
+		stepGen = fuzz.GenQuotaStep
+	default:
+		fmt.Fprintf(stderr, "eic fuzz: --steps %q: want all or quota\n", *steps)
 		return 2
 	}
 	if *runs < 0 {
@@ -89,7 +101,9 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		}
 		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
 		if *token != "" {
-			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+			// Not the requests' timeout: a clock advance may run whole exports before it answers.
+			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{
+				Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}}
 		}
 	}
 	sess.Timeout, sess.Signature, sess.StrictParams = *timeout, *signature, *strictParams
@@ -130,7 +144,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "eic fuzz: %d %s against %s, seed %d\n", *runs, mode, target, *seed)
 	rep, err := fuzz.Run(ctx, fuzz.Config{Session: sess, Gen: gen, Seed: *seed, Runs: *runs, Stateful: *stateful,
-		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget})
+		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget, StopAfter: *stopAfter, Steps: stepGen})
 	if err != nil {
 		if rep == nil || rep.Checked == 0 {
 			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
