@@ -16,8 +16,9 @@ import (
 // Config drives Run, the differential fuzzer.
 type Config struct {
 	Session *Session
-	Gen     *Generator
-	Seed    int64
+	// Gen generates the requests; Run sets its ControlAPI and VirtualClock from the session.
+	Gen  *Generator
+	Seed int64
 	// Runs is the number of requests (stateless) or sequences (Stateful).
 	Runs     int
 	Stateful bool
