@@ -32,3 +32,19 @@ func benchCheck(b *testing.B, loopback bool) {
 
 func BenchmarkCheckInProcess(b *testing.B) { benchCheck(b, false) }
 func BenchmarkCheckLoopback(b *testing.B)  { benchCheck(b, true) }
+
+// benchRun measures Run end to end (generate, send, validate, compare, reset) against the
+// embedded reference: b.N generated requests, reported as checks per second.
+func benchRun(b *testing.B, loopback bool) {
+	e := embedded(b)
+	g := generator(b)
+	b.ResetTimer()
+	rep, err := Run(context.Background(), Config{Session: e.Session(loopback), Gen: g, Seed: 1, Runs: b.N})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(rep.Checked)/rep.Elapsed.Seconds(), "checks/s")
+}
+
+func BenchmarkRunInProcess(b *testing.B) { benchRun(b, false) }
+func BenchmarkRunLoopback(b *testing.B)  { benchRun(b, true) }

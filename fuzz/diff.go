@@ -9,13 +9,16 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/exportimage/eic/spec"
 )
 
 // Config drives Run, the differential fuzzer.
 type Config struct {
 	Session *Session
-	Gen     *Generator
-	Seed    int64
+	// Gen generates the requests; Run sets its ControlAPI and VirtualClock from the session.
+	Gen  *Generator
+	Seed int64
 	// Runs is the number of requests (stateless) or sequences (Stateful).
 	Runs     int
 	Stateful bool
@@ -37,10 +40,13 @@ type Config struct {
 
 // Finding is one divergence, shrunk.
 type Finding struct {
-	ID         string // file-safe name
-	Seed       int64
-	Run        int
-	Known      string // a KnownDivergences ID, or ""
+	ID    string // file-safe name
+	Seed  int64
+	Run   int
+	Known string // a KnownDivergences ID, or ""
+	// Rule is the documented rule the endpoint broke, as RuleOf names it: the error row(s)
+	// the model expected ("EI-E05"), "success" for a refused valid request, or the invariant.
+	Rule       string
 	Original   string // the generated request or sequence before shrinking
 	Request    *Request
 	Steps      []Step
@@ -60,6 +66,84 @@ type Report struct {
 	Checked  int // requests sent while fuzzing (shrinking not included)
 	Findings []*Finding
 	Elapsed  time.Duration
+	// Reach counts, per error row ID ("EI-E05"; "success" for an expected success, "open" where
+	// the documents leave the answer open), the generated requests whose expected outcome
+	// was that row. Where several rows are acceptable, the one the endpoint answered counts
+	// (the first when it answered none of them).
+	Reach map[string]int
+	// Rules counts the generated requests per deciding rule of the model (Outcome.Rule).
+	Rules map[string]int
+	// FirstReached is, per row ID of Reach, how many requests had been generated when it was
+	// first reached.
+	FirstReached map[string]int
+}
+
+// count records which row and rule a generated request reached.
+func (r *Report) count(res *Result) {
+	if r.Reach == nil {
+		r.Reach, r.Rules, r.FirstReached = map[string]int{}, map[string]int{}, map[string]int{}
+	}
+	r.Rules[res.Expected.Rule]++
+	row := reachedRow(res)
+	if r.Reach[row] == 0 {
+		r.FirstReached[row] = r.Checked
+	}
+	r.Reach[row]++
+}
+
+// RequestsToReach is the number of generated requests it took to reach every row of ids
+// (0 when one was not reached).
+func (r *Report) RequestsToReach(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		first, ok := r.FirstReached[id]
+		if !ok {
+			return 0
+		}
+		n = max(n, first)
+	}
+	return n
+}
+
+func reachedRow(res *Result) string {
+	exp := res.Expected
+	switch {
+	case exp.Any:
+		return "open"
+	case exp.Success:
+		return "success"
+	}
+	for _, row := range exp.Rows {
+		if row.Code == res.Code && res.Exchange != nil && row.Status() == res.Exchange.Status {
+			return row.ID
+		}
+	}
+	return exp.Rows[0].ID
+}
+
+// RuleOf names the rule an outcome stands for in finding titles: its row IDs and codes
+// ("EI-E05 InvalidOSSPrefix.Malformed"), "success (…)" or "open (…)".
+func RuleOf(o Outcome) string {
+	switch {
+	case o.Any:
+		return "open (" + o.Rule + ")"
+	case o.Success:
+		return "success (" + o.Rule + ")"
+	}
+	var ids []string
+	for _, c := range o.Rows {
+		ids = append(ids, c.ID+" "+c.Code)
+	}
+	return strings.Join(ids, " or ")
+}
+
+// ByRule counts the findings per broken rule.
+func (r *Report) ByRule() map[string]int {
+	out := map[string]int{}
+	for _, f := range r.Findings {
+		out[f.Rule]++
+	}
+	return out
 }
 
 // New counts findings that match no known divergence.
@@ -100,6 +184,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if !cfg.Stateful {
 		s.AutoReset = true
 	}
+	cfg.Gen.ControlAPI, cfg.Gen.VirtualClock = s.Control != nil, false
+	if s.Control != nil {
+		virtual, err := s.Control.Virtual(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("fuzz: control API: %w", err)
+		}
+		cfg.Gen.VirtualClock = virtual
+	}
 	seen := map[string]bool{}
 	for i := 0; i < cfg.Runs; i++ {
 		if err := ctx.Err(); err != nil {
@@ -120,7 +212,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			continue
 		}
 		f.Seed, f.Run = cfg.Seed, i
-		f.ID = fmt.Sprintf("seed%d-run%d-%s", cfg.Seed, i, slug(f.Divergence.Kind+"-"+f.signatureCode()))
+		f.ID = fmt.Sprintf("seed%d-run%d-%s", cfg.Seed, i, slug(f.Rule+"-"+f.Divergence.Kind+"-"+f.signatureCode()))
 		f.Feature = Feature(f)
 		if cfg.Out != "" {
 			if err := writeFinding(cfg.Out, f); err != nil {
@@ -151,10 +243,15 @@ func (f *Finding) signatureCode() string {
 	return "x"
 }
 
-// signature groups divergences that are the same bug: kind, the rule the model applied, and
-// what came back instead.
+// signature groups divergences that are the same bug: the action, the kind, and the rule
+// broken (a known divergence: its ID and the rule) (the expected rows, or the success rule). What came back instead is left out: an
+// endpoint that accepts a malformed OSSPrefix answers 200, or DryRunOperation on a dry run,
+// and that is one bug.
 func signature(res *Result) string {
-	return res.Request.Action + "|" + res.Divergence.Kind + "|" + res.Expected.Rule + "|" + res.Got + "|" + KnownID(res)
+	if known := KnownID(res); known != "" {
+		return "known|" + known + "|" + RuleOf(res.Expected) // one report per rule, whatever the action
+	}
+	return res.Request.Action + "|" + res.Divergence.Kind + "|" + RuleOf(res.Expected)
 }
 
 func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
@@ -169,22 +266,27 @@ func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map
 	if err != nil {
 		return nil, err
 	}
+	rep.count(res)
 	if res.Divergence == nil {
 		return nil, nil
 	}
 	sig := signature(res)
 	if seen[sig] {
-		return nil, nil
+		return nil, nil // this rule already broke the same way, and was reported then
 	}
 	seen[sig] = true
-	kind, known := res.Divergence.Kind, KnownID(res)
+	// Shrinking keeps the signature (the same rule broken) and the kind of answer, so the
+	// culprit stays in the request and nothing else starts to fail: a simplification that
+	// still diverges but now meets another refusal (a region cut to "e") is a precedence
+	// matter, not a simpler case of this bug.
+	answer := answerClass(res)
 	var last *Result
 	shrunk, calls := Shrink(res.Request, cfg.ShrinkBudget, func(c Request) bool {
 		if err := s.ResetState(ctx); err != nil {
 			return false
 		}
 		got, err := s.Check(ctx, c)
-		if err != nil || got.Divergence == nil || got.Divergence.Kind != kind || KnownID(got) != known {
+		if err != nil || got.Divergence == nil || signature(got) != sig || answerClass(got) != answer {
 			return false
 		}
 		last = got
@@ -197,20 +299,25 @@ func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map
 		if last, err = s.Check(ctx, shrunk); err != nil {
 			return nil, err
 		}
-		if last.Divergence == nil { // flaky: keep the original
-			last = res
-		}
 	}
 	if err := s.ResetState(ctx); err != nil {
 		return nil, err
 	}
-	if last.Divergence == nil || (last != res && seen[signature(last)]) {
-		return nil, nil // shrunk onto a divergence already reported
+	if last.Divergence == nil || signature(last) != sig { // flaky: report the original
+		last = res
 	}
-	seen[signature(last)] = true
 	rq := last.Request
-	return &Finding{Known: known, Original: res.Request.String(), Request: &rq, Expected: last.Expected,
-		Divergence: *last.Divergence, Exchanges: []*Exchange{last.Exchange}, Results: []*Result{last}, Shrink: calls}, nil
+	return &Finding{Known: KnownID(last), Rule: RuleOf(last.Expected), Original: res.Request.String(), Request: &rq,
+		Expected: last.Expected, Divergence: *last.Divergence, Exchanges: []*Exchange{last.Exchange},
+		Results: []*Result{last}, Shrink: calls}, nil
+}
+
+// answerClass is what came back, with a dry run's DryRunOperation counted as an acceptance.
+func answerClass(res *Result) string {
+	if res.Code == spec.DryRunOperation.Code {
+		return "200"
+	}
+	return res.Got
 }
 
 func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
@@ -218,6 +325,9 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 	steps := GenSequence(r, cfg.SeqLen, cfg.Steps)
 	log, div, err := s.Sequence(ctx, steps)
 	rep.Checked += len(log)
+	for _, res := range log {
+		rep.count(res)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -225,30 +335,31 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 		return nil, nil
 	}
 	kind := div.Kind
+	if seen[sequenceSignature(log, div)] {
+		return nil, nil // reported already; not worth shrinking again
+	}
 	shrunk, calls := ShrinkSequence(steps, cfg.ShrinkBudget, func(c []Step) bool {
 		_, d, err := s.Sequence(ctx, c)
 		return err == nil && d != nil && d.Kind == kind
 	})
+	firstLog, firstDiv := log, div
 	log, div, err = s.Sequence(ctx, shrunk)
 	if err != nil {
 		return nil, err
 	}
-	if div == nil { // flaky: keep the original
-		shrunk = steps
-		if log, div, err = s.Sequence(ctx, steps); err != nil || div == nil {
-			return nil, err
-		}
+	if div == nil || div.Kind != kind { // flaky: report the original run as it was seen
+		shrunk, log, div = steps, firstLog, firstDiv
 	}
 	var last *Result
 	if len(log) > 0 {
 		last = log[len(log)-1]
 	}
-	sig := "seq|" + div.Kind + "|" + stripStep(div.Detail)
-	if last != nil && last.Divergence != nil {
-		sig = "seq|" + signature(last)
-	}
-	if seen[sig] {
-		return nil, nil
+	sig := sequenceSignature(log, div)
+	if first := sequenceSignature(firstLog, firstDiv); sig != first {
+		if seen[sig] {
+			return nil, nil // shrunk onto a divergence reported already
+		}
+		seen[first] = true
 	}
 	seen[sig] = true
 	var orig []string
@@ -259,13 +370,23 @@ func statefulRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[
 	for _, res := range log {
 		f.Exchanges = append(f.Exchanges, res.Exchange)
 	}
+	f.Rule = "invariant: " + stripStep(div.Detail)
 	if last != nil {
 		f.Expected = last.Expected
 		if last.Divergence != nil {
-			f.Known = KnownID(last)
+			f.Known, f.Rule = KnownID(last), RuleOf(last.Expected)
 		}
 	}
 	return f, nil
+}
+
+// sequenceSignature is the signature of a sequence's divergence: the request's when a
+// request diverged, else the invariant with its figures stripped.
+func sequenceSignature(log []*Result, div *Divergence) string {
+	if n := len(log); n > 0 && log[n-1].Divergence != nil {
+		return "seq|" + signature(log[n-1])
+	}
+	return "seq|" + div.Kind + "|" + stripStep(div.Detail)
 }
 
 // stripStep drops "step N (…): ", IDs, keys and figures so that the same invariant groups
@@ -300,6 +421,7 @@ func slug(s string) string {
 func (f *Finding) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# eic fuzz finding %s\n\n", f.ID)
+	fmt.Fprintf(&b, "Rule broken: %s\n", f.Rule)
 	fmt.Fprintf(&b, "Divergence: %s\n", f.Divergence.Error())
 	if f.Known != "" {
 		fmt.Fprintf(&b, "Known reference divergence: %s\n", f.Known)
@@ -339,4 +461,67 @@ func writeFinding(dir string, f *Finding) error {
 	}
 	f.File = base + ".feature"
 	return os.WriteFile(f.File, []byte(f.Feature), 0o644)
+}
+
+// Summary is the machine-readable report of a run (eic fuzz --json).
+type Summary struct {
+	Seed     int64 `json:"seed"`
+	Runs     int   `json:"runs"`
+	Requests int   `json:"requests"`
+	// Reach: generated requests per documented error row ID (every row of spec/ listed, 0
+	// when unreached), plus "success" and "open".
+	Reach map[string]int `json:"reach"`
+	// Unreached lists the documented rows no generated request reached.
+	Unreached []string         `json:"unreached"`
+	Rules     map[string]int   `json:"rules"`
+	ByRule    map[string]int   `json:"findingsByRule"`
+	New       int              `json:"newFindings"`
+	Known     int              `json:"knownFindings"`
+	Findings  []FindingSummary `json:"findings"`
+	ElapsedMS int64            `json:"elapsedMs"`
+}
+
+// FindingSummary is one finding in a Summary.
+type FindingSummary struct {
+	ID       string   `json:"id"`
+	Rule     string   `json:"rule"`
+	Kind     string   `json:"kind"`
+	Detail   string   `json:"detail"`
+	Known    string   `json:"known,omitempty"`
+	Run      int      `json:"run"`
+	Request  string   `json:"request,omitempty"`
+	Steps    []string `json:"steps,omitempty"`
+	Expected string   `json:"expected"`
+	Feature  string   `json:"feature,omitempty"`
+}
+
+// Summary condenses the report.
+func (r *Report) Summary() Summary {
+	s := Summary{Seed: r.Seed, Runs: r.Runs, Requests: r.Checked, Reach: map[string]int{}, Rules: r.Rules,
+		ByRule: r.ByRule(), New: r.New(), Known: len(r.Findings) - r.New(), Findings: []FindingSummary{},
+		ElapsedMS: r.Elapsed.Milliseconds()}
+	if s.Rules == nil {
+		s.Rules = map[string]int{}
+	}
+	for _, c := range spec.Codes() {
+		s.Reach[c.ID] = r.Reach[c.ID]
+		if r.Reach[c.ID] == 0 {
+			s.Unreached = append(s.Unreached, c.ID)
+		}
+	}
+	for _, k := range []string{"success", "open"} {
+		s.Reach[k] = r.Reach[k]
+	}
+	for _, f := range r.Findings {
+		fs := FindingSummary{ID: f.ID, Rule: f.Rule, Kind: f.Divergence.Kind, Detail: f.Divergence.Detail, Known: f.Known,
+			Run: f.Run, Expected: f.Expected.String(), Feature: f.File}
+		if f.Request != nil {
+			fs.Request = f.Request.String()
+		}
+		for _, st := range f.Steps {
+			fs.Steps = append(fs.Steps, st.String())
+		}
+		s.Findings = append(s.Findings, fs)
+	}
+	return s
 }

@@ -50,7 +50,7 @@ func (e *Embedded) Session(loopback bool) *Session {
 		s = &Session{Endpoint: endpoint, Transport: HandlerTransport{Handler: e.Server}}
 	}
 	s.World, s.Spec = DefaultWorld(), spec.MustLoad()
-	s.Control = &control.Client{Base: endpoint, Token: e.Server.ControlToken(), HTTP: &http.Client{Transport: s.Transport, Timeout: 30 * time.Second}}
+	s.Control = &control.Client{Base: endpoint, Token: e.Server.ControlToken(), HTTP: &http.Client{Transport: s.Transport, Timeout: 5 * time.Minute}}
 	s.Timeout = 10 * time.Second
 	return s
 }

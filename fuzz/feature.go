@@ -119,7 +119,15 @@ func writeCall(b *strings.Builder, res *Result, who bool) {
 		default:
 			fmt.Fprintf(b, "    Given I am account %q\n", logicalAccount(req.Account))
 		}
+		if req.Scheme != "" {
+			fmt.Fprintf(b, "    And I sign requests with %q\n", req.Scheme)
+		}
 	}
+	if writeSetup(b, req) {
+		writeThen(b, res)
+		return
+	}
+	replay := writeTamper(b, req.Tamper)
 	if len(req.Params) == 0 {
 		fmt.Fprintf(b, "    When I call %q\n", req.Action)
 	} else {
@@ -133,7 +141,70 @@ func writeCall(b *strings.Builder, res *Result, who bool) {
 			fmt.Fprintf(b, "      | %s | %s |\n", n, v)
 		}
 	}
+	if replay {
+		b.WriteString("    And I replay the last request\n")
+	}
 	writeThen(b, res)
+}
+
+// writeSetup renders a request's setup as steps; it reports whether it wrote the call too.
+func writeSetup(b *strings.Builder, req Request) bool {
+	region, _ := req.Get("RegionId")
+	account := logicalAccount(req.Account)
+	switch req.Setup {
+	case SetupConcurrentFull:
+		fmt.Fprintf(b, "    Given the export quota of account %q in region %q is 0 concurrent and 100 weekly\n", account, region)
+	case SetupWeeklyFull:
+		fmt.Fprintf(b, "    Given the export quota of account %q in region %q is 5 concurrent and 0 weekly\n", account, region)
+	case SetupExporting:
+		b.WriteString("    When I call \"ExportImage\" with:\n")
+		for _, name := range []string{"RegionId", "ImageId", "OSSBucket"} {
+			v, _ := req.Get(name)
+			c, _ := cell(v)
+			fmt.Fprintf(b, "      | %s | %s |\n", name, c)
+		}
+		b.WriteString("      | OSSPrefix | eicsetup |\n")
+	case SetupEndedTask:
+		b.WriteString("    Given an export request for image \"m-eic-custom\" to bucket \"eic-export\"\n")
+		b.WriteString("    When I export the image\n    And I cancel the task\n    And I cancel the task\n")
+		return true
+	}
+	return false
+}
+
+// writeTamper renders a tamper as the step library's one-shot changes (steps.Register);
+// it reports whether the call must be replayed. A tamper the library cannot express is
+// left as a comment: that scenario then checks the call untampered.
+func writeTamper(b *strings.Builder, t string) (replay bool) {
+	step := map[string]string{
+		TamperSignatureByte:   "the signature is computed with a wrong secret",
+		TamperDate:            "the signature is computed with a wrong secret",
+		TamperNonce:           "the signature is computed with a wrong secret",
+		TamperSignedHeader:    "the signature is computed with a wrong secret",
+		TamperStaleTimestamp:  `the request time is 20 minutes in the "past"`,
+		TamperFutureTimestamp: `the request time is 20 minutes in the "future"`,
+		TamperTimestampFormat: "the request time is malformed",
+		TamperNoSignature:     "the request carries no signature",
+		TamperVersion:         `the API version is "2014-05-27"`,
+		TamperMethod:          `the HTTP method is "PUT"`,
+		TamperBogusToken:      `the security token is "eic-fuzz-no-such-token"`,
+		TamperForeignToken:    "I use STS credentials of account \"main\" valid for \"1h\"\n    And the security token comes from another STS session",
+		TamperExpiredToken:    "I use STS credentials of account \"main\" valid for \"1s\"\n    And 2 seconds pass",
+	}[t]
+	switch {
+	case t == "":
+	case t == TamperReplay:
+		b.WriteString("    # The nonce of the first call is replayed by the second.\n")
+		return true
+	case step == "":
+		fmt.Fprintf(b, "    # Tamper %q has no phrase in the step library; replay with eic fuzz (see the report).\n", t)
+	default:
+		if t == TamperDate || t == TamperNonce || t == TamperSignedHeader {
+			fmt.Fprintf(b, "    # The fuzzer changed the signed %s after signing; the suite's closest phrase:\n", t)
+		}
+		fmt.Fprintf(b, "    Given %s\n", step)
+	}
+	return false
 }
 
 func writeThen(b *strings.Builder, res *Result) {
@@ -149,9 +220,13 @@ func writeThen(b *strings.Builder, res *Result) {
 	case len(exp.Rows) == 1 && exp.Rows[0].ID == "ACS-E14":
 		b.WriteString("    Then the request passes validation\n")
 	case len(exp.Rows) == 1:
-		fmt.Fprintf(b, "    Then the request is refused with error %q\n", exp.Rows[0].ID)
+		c := exp.Rows[0]
+		fmt.Fprintf(b, "    Then the request is refused with %d %s (%s)\n", c.Status(), c.Code, c.ID)
 	default:
 		fmt.Fprintf(b, "    Then the request is refused with code %q\n", exp.Rows[0].Code)
+	}
+	if exp.Lenient != nil {
+		fmt.Fprintf(b, "    # A lenient endpoint may instead ignore the undefined parameter: %s\n", oneLine(exp.Lenient.String()))
 	}
 }
 

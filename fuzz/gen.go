@@ -223,23 +223,36 @@ func boolInt(b bool) int {
 // most of the time (an account's own image, its region, a bucket there) and perturbed
 // often enough to reach every check.
 type Generator struct {
-	World  *World
-	params map[string][]ParamInfo
+	World       *World
+	params      map[string][]ParamInfo
+	constrained map[string][]ParamInfo // per action, see constrainedParams
+	combos      map[string][][3]string // per account: own plain image, its region, a bucket there
 	// Accounts the generator may act as (those whose keys it has); the first is the main one.
 	Accounts []string
 	// Odd keys (UnknownKey, DisabledKey) are used unless NoOddKeys.
 	NoOddKeys bool
+	// ControlAPI: the endpoint has the reference's control API (STS tokens can be issued, so
+	// TamperForeignToken is generated).
+	ControlAPI bool
+	// VirtualClock: the endpoint's clock can be moved through the control API.
+	VirtualClock bool
 }
 
 // NewGenerator reads the parameters of every action of the spec.
 func NewGenerator(s *spec.Spec, w *World) (*Generator, error) {
-	g := &Generator{World: w, params: map[string][]ParamInfo{}}
+	g := &Generator{World: w, params: map[string][]ParamInfo{}, constrained: map[string][]ParamInfo{}, combos: map[string][][3]string{}}
 	for _, a := range s.Actions() {
 		ps, err := ParamsOf(s, a)
 		if err != nil {
 			return nil, err
 		}
 		g.params[a] = ps
+	}
+	for _, a := range s.Actions() {
+		g.constrained[a] = g.constrainedParams(a)
+	}
+	for _, acct := range w.AccountNames() {
+		g.combos[acct] = w.exportable(acct)
 	}
 	g.Accounts = append([]string{MainAccount}, without(w.AccountNames(), MainAccount)...)
 	return g, nil
@@ -260,7 +273,22 @@ func without(list []string, x string) []string {
 
 func pick[T any](r *rand.Rand, list []T) T { return list[r.Intn(len(list))] }
 
-// Request generates one request for action; st (may be nil) offers task IDs.
+// Request generates one request for action; st (may be nil) offers task IDs: half of the
+// time a Variant of a valid request (one thing changed), otherwise a Random one.
+func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
+	var req Request
+	if r.Intn(2) == 0 {
+		req = g.Variant(r, action, st)
+	} else {
+		req = g.Random(r, action, st)
+	}
+	if r.Intn(100) < 15 {
+		req.Scheme = pick(r, []string{"v1", "v3"})
+	}
+	return req
+}
+
+// Random generates a request with any number of faults.
 //
 // A request starts coherent — the account's own image, its region, a bucket of the account
 // there, every required parameter and some optional ones with schema-valid values — and then
@@ -268,7 +296,7 @@ func pick[T any](r *rand.Rand, list []T) T { return list[r.Intn(len(list))] }
 // parameter the action does not define, a repeated parameter, an unknown or disabled key.
 // Resource parameters sometimes take any fixture (another account's image, a bucket in
 // another region, a missing ID) instead of the coherent one.
-func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
+func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 	w := g.World
 	req := Request{Action: action, Account: g.Accounts[0]}
 	if len(g.Accounts) > 1 && r.Intn(100) < 20 {
@@ -340,7 +368,7 @@ func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
 		case n < 6 && len(params) > 0: // an invalid value, usually of a constrained parameter
 			p := pick(r, params)
 			if r.Intn(4) > 0 {
-				p = pick(r, g.constrained(action))
+				p = pick(r, g.constrained[action])
 			}
 			req = req.With(p.Name, p.Invalid(r))
 		case n < 8: // a required parameter dropped or emptied
@@ -369,6 +397,11 @@ func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
 			req.Params = append(req.Params, p)
 		case n == 10 && !g.NoOddKeys:
 			req.Account = pick(r, []string{UnknownKey, DisabledKey})
+		case n == 11 && r.Intn(2) == 0:
+			req.Tamper = pick(r, Tampers)
+			if !g.canSend(req.Tamper) {
+				req.Tamper = TamperBogusToken
+			}
 		default:
 			if len(g.Accounts) > 1 {
 				req.Account = pick(r, g.Accounts)
@@ -381,7 +414,7 @@ func (g *Generator) Request(r *rand.Rand, action string, st *State) Request {
 
 // constrained lists an action's parameters the documents say something about: required,
 // enumerated, patterned or length-bounded, or a resource (falls back to all parameters).
-func (g *Generator) constrained(action string) []ParamInfo {
+func (g *Generator) constrainedParams(action string) []ParamInfo {
 	var out []ParamInfo
 	for _, p := range g.params[action] {
 		if _, res := g.resource(rand.New(rand.NewSource(0)), p.Name, nil); p.Required || len(p.Enum) > 0 ||

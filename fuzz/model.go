@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,10 @@ type Outcome struct {
 	Any bool
 	// Rule names the documented rule that decided, for reports.
 	Rule string
+	// Lenient is the other acceptable outcome where an endpoint may choose (nil: none): a
+	// parameter the action does not define is refused (InvalidParameter) by a strict endpoint
+	// and ignored by a lenient one, which then answers as Lenient says.
+	Lenient *Outcome
 }
 
 func (o Outcome) String() string {
@@ -124,19 +129,37 @@ const MaxQueryBytes = 32 << 10
 // package doc): request size, authentication (unknown or disabled key), parameter decoding (a
 // repeated parameter or a name or value that is not UTF-8 is InvalidParameter), the action, then parameters the action does not define and ill-typed booleans and integers
 // (InvalidParameter). The domain part follows the documents per action.
-func Expect(w *World, st *State, req Request) Outcome {
+func Expect(w *World, st *State, req Request) Outcome { return ExpectSigned(w, st, req, "v3", false) }
+
+// ExpectSigned is Expect for requests signed with scheme ("v3" or "v1"), spoiled as
+// req.Tamper says. strictParams: the endpoint is known to refuse parameters an action does
+// not define; otherwise either that refusal or ignoring them is accepted (Outcome.Lenient).
+//
+// The signature checks follow reference/api's pipeline: the path and the method first, then
+// the query's size and decoding, the signature's shape, the access key, the signature
+// itself, the time window, the STS token, the nonce, Action and Version.
+func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams bool) Outcome {
 	if st == nil {
 		st = NewState(time.Time{})
+	}
+	if c := tamperEarly(req.Tamper); c != nil {
+		return fail("api: "+req.Tamper, c)
 	}
 	q := req.Values()
 	if len(q.Encode()) > MaxQueryBytes {
 		return fail("reference: query over 32 KiB", spec.RequestTooLarge)
+	}
+	if rows := tamperParse(req.Tamper, scheme); rows != nil {
+		return fail("signature: "+req.Tamper, rows...)
 	}
 	switch req.Account {
 	case UnknownKey:
 		return fail("api: unknown access key", spec.AccessKeyNotFound)
 	case DisabledKey:
 		return fail("api: disabled access key", spec.AccessKeyInactive)
+	}
+	if rows := tamperVerify(req.Tamper, scheme); rows != nil {
+		return fail("signature: "+req.Tamper, rows...)
 	}
 	for name, vs := range q {
 		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
@@ -147,6 +170,7 @@ func Expect(w *World, st *State, req Request) Outcome {
 	if !known {
 		return fail("api: action not served", spec.ActionNotFound)
 	}
+	var unknown []string
 	for name, vs := range q {
 		kind, ok := params[name]
 		if base, index, dotted := strings.Cut(name, "."); dotted && flattened[req.Action][base] {
@@ -155,7 +179,8 @@ func Expect(w *World, st *State, req Request) Outcome {
 			}
 		}
 		if !ok || kind == "flattened" {
-			return fail("api: parameter "+strconv.Quote(name)+" not defined for "+req.Action, spec.InvalidParameter)
+			unknown = append(unknown, name)
+			continue
 		}
 		if kind == "boolean" && vs[0] != "true" && vs[0] != "false" {
 			return fail("api: "+name+" is not true or false", spec.InvalidParameter)
@@ -163,6 +188,19 @@ func Expect(w *World, st *State, req Request) Outcome {
 		if kind == "integer" && !isInt64(vs[0]) {
 			return fail("api: "+name+" is not an int64", spec.InvalidParameter)
 		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		out := fail("api: parameter "+strconv.Quote(unknown[0])+" not defined for "+req.Action, spec.InvalidParameter)
+		if !strictParams {
+			known := req
+			for _, name := range unknown {
+				known = known.Without(name)
+			}
+			lenient := ExpectSigned(w, st, known, scheme, true)
+			out.Lenient = &lenient
+		}
+		return out
 	}
 	account := req.Account
 	switch req.Action {

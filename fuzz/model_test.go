@@ -136,8 +136,9 @@ func TestExpect_Companions(t *testing.T) {
 
 func TestRequest_StringRoundTrip(t *testing.T) {
 	g := generator(t)
+	g.ControlAPI, g.VirtualClock = true, true // setups and every tamper too
 	r := seedInt64(3)
-	for i := 0; i < 200; i++ {
+	for i := 0; i < 400; i++ {
 		want := g.Request(r, "ExportImage", nil)
 		got, err := ParseRequest(want.String())
 		if err != nil || got.String() != want.String() {
@@ -170,5 +171,55 @@ func TestGenerator_CoversEveryParameterAndClass(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("%s never generated", k)
 		}
+	}
+}
+
+// TestExpectSigned_Tampers: each tamper of a valid export expects its documented row, in the
+// order of the reference's pipeline (an unknown key before a bad signature, a path before
+// everything).
+func TestExpectSigned_Tampers(t *testing.T) {
+	w := DefaultWorld()
+	want := map[string]string{
+		TamperSignatureByte: "ACS-E02", TamperDate: "ACS-E02", TamperNonce: "ACS-E02", TamperSignedHeader: "ACS-E02",
+		TamperReplay: "ACS-E06", TamperStaleTimestamp: "ACS-E07", TamperFutureTimestamp: "ACS-E07",
+		TamperTimestampFormat: "ACS-E08", TamperNoSignature: "ACS-E01", TamperNoTimestamp: "ACS-E09",
+		TamperUnsignedHeader: "ACS-E01", TamperVersion: "ACS-E11", TamperNoAction: "ACS-E09",
+		TamperMethod: "ACS-E12", TamperPath: "ACS-E10", TamperBogusToken: "ACS-E18",
+		TamperForeignToken: "ACS-E19", TamperExpiredToken: "ACS-E17",
+	}
+	for _, tamper := range Tampers {
+		r := base()
+		r.Tamper = tamper
+		if got := ExpectSigned(w, nil, r, "v3", false); got.Success || got.Any || got.Rows[0].ID != want[tamper] {
+			t.Errorf("tamper %s: Expect = %s, want %s", tamper, got, want[tamper])
+		}
+	}
+	r := base()
+	r.Tamper = TamperSignatureByte
+	if got := ExpectSigned(w, nil, r, "v1", false); got.Rows[0].ID != "ACS-E03" {
+		t.Errorf("V1 signature byte: Expect = %s, want ACS-E03", got)
+	}
+	r.Account = UnknownKey
+	if got := ExpectSigned(w, nil, r, "v3", false); got.Rows[0].ID != "ACS-E04" {
+		t.Errorf("unknown key and a bad signature: Expect = %s, want ACS-E04 first", got)
+	}
+	r.Tamper = TamperPath
+	if got := ExpectSigned(w, nil, r, "v3", false); got.Rows[0].ID != "ACS-E10" {
+		t.Errorf("unknown key and a wrong path: Expect = %s, want ACS-E10 first", got)
+	}
+}
+
+// TestExpectSigned_UnknownParameterStrictOrLenient: a parameter the action does not define is
+// InvalidParameter for a strict endpoint; otherwise ignoring it is accepted too.
+func TestExpectSigned_UnknownParameterStrictOrLenient(t *testing.T) {
+	w := DefaultWorld()
+	r := base("Foo", "x")
+	strict := ExpectSigned(w, nil, r, "v3", true)
+	if strict.Rows[0].ID != "ACS-E20" || strict.Lenient != nil {
+		t.Errorf("strict: Expect = %s (lenient %v), want ACS-E20 only", strict, strict.Lenient)
+	}
+	lenient := ExpectSigned(w, nil, r, "v3", false)
+	if lenient.Rows[0].ID != "ACS-E20" || lenient.Lenient == nil || !lenient.Lenient.Success {
+		t.Errorf("lenient: Expect = %s (lenient %v), want ACS-E20 or success", lenient, lenient.Lenient)
 	}
 }

@@ -17,18 +17,49 @@ type Request struct {
 	Action  string
 	Account string // a World account name, UnknownKey or DisabledKey
 	Params  []Param
+	// Tamper spoils the signed request on the wire (one of Tampers; "" for none).
+	Tamper string
+	// Scheme signs this request with "v1" or "v3" ("" = the session's).
+	Scheme string
+	// Setup puts the endpoint in a state before the request (one of Setups; "" for none).
+	Setup string
+}
+
+// scheme is the signature scheme the request is sent with.
+func (r Request) scheme(session string) string {
+	switch {
+	case r.Scheme != "":
+		return r.Scheme
+	case session != "":
+		return session
+	}
+	return "v3"
 }
 
 // Param is one query parameter as sent.
 type Param struct{ Name, Value string }
 
-// String is "Action as account: query", the query percent-encoded in parameter order, so a
-// request can be read back with ParseRequest.
+// String is "Action as account: query" ("Action as account via v1 after setup with tamper:
+// query" for one signed with another scheme than the session's, sent after a setup and
+// tampered with), the query percent-encoded in parameter order, so a request can be read back
+// with ParseRequest.
 func (r Request) String() string {
 	var b strings.Builder
 	b.WriteString(r.Action)
 	b.WriteString(" as ")
 	b.WriteString(r.Account)
+	if r.Scheme != "" {
+		b.WriteString(" via ")
+		b.WriteString(r.Scheme)
+	}
+	if r.Setup != "" {
+		b.WriteString(" after ")
+		b.WriteString(r.Setup)
+	}
+	if r.Tamper != "" {
+		b.WriteString(" with ")
+		b.WriteString(r.Tamper)
+	}
 	b.WriteString(": ")
 	b.WriteString(r.Query())
 	return b.String()
@@ -55,6 +86,15 @@ func ParseRequest(s string) (Request, error) {
 		return Request{}, errorf("request %q: want \"Action as account: query\"", s)
 	}
 	r := Request{Action: action, Account: account}
+	if acct, tamper, ok := strings.Cut(r.Account, " with "); ok {
+		r.Account, r.Tamper = acct, tamper
+	}
+	if acct, setup, ok := strings.Cut(r.Account, " after "); ok {
+		r.Account, r.Setup = acct, setup
+	}
+	if acct, scheme, ok := strings.Cut(r.Account, " via "); ok {
+		r.Account, r.Scheme = acct, scheme
+	}
 	if query == "" {
 		return r, nil
 	}

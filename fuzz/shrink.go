@@ -11,6 +11,21 @@ import (
 // or first character, replace its unusual characters by 'a').
 func Simplifications(req Request) []Request {
 	var out []Request
+	if req.Tamper != "" {
+		r := req.clone()
+		r.Tamper = ""
+		out = append(out, r)
+	}
+	if req.Scheme != "" {
+		r := req.clone()
+		r.Scheme = ""
+		out = append(out, r)
+	}
+	if req.Setup != "" {
+		r := req.clone()
+		r.Setup = ""
+		out = append(out, r)
+	}
 	if req.Account != MainAccount {
 		r := req.clone()
 		r.Account = MainAccount

@@ -247,6 +247,11 @@ func (s *Session) step(ctx context.Context, st Step, fl floors) ([]*Result, *Div
 	return log, nil, errorf("unknown step %q", st.Op)
 }
 
+// MaxExportTime bounds an export from submission to its end in clock time. The documents
+// give no bound; the reference's fixtures export in minutes at its default speed, so a task
+// still running a day after it was submitted has stopped (an @assumption of the model).
+const MaxExportTime = 24 * time.Hour
+
 // terminal task states never change.
 var terminal = map[string]bool{"Finished": true, "Failed": true, "Deleted": true}
 
@@ -279,6 +284,8 @@ func (s *Session) observeTask(t *Task, res *Result) *Divergence {
 		return bad("%s after %v of clock; Waiting lasts 10 s", status, s.State.Now.Sub(t.Created))
 	case progress >= 0 && progress < t.Progress:
 		return bad("progress went down %d%% → %d%%", t.Progress, progress)
+	case !terminal[status] && s.State.Now.Sub(t.Created) > MaxExportTime:
+		return &Divergence{"invariant", fmt.Sprintf("task %s never finishes: still %s a day after its submission (%v)", t.ID, status, s.State.Now.Sub(t.Created))}
 	}
 	if progress >= 0 {
 		t.Progress = progress

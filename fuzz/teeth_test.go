@@ -79,7 +79,7 @@ func TestTeeth(t *testing.T) {
 			t.Errorf("shrunk OSSPrefix %q: want 31 letters or digits", v)
 		}
 		onlyRequiredAnd(t, f.Request, "OSSPrefix")
-		if f.Expected.Rows[0].ID != "EI-E05" || !strings.Contains(f.Feature, `refused with error "EI-E05"`) {
+		if f.Expected.Rows[0].ID != "EI-E05" || !strings.Contains(f.Feature, `refused with 400 InvalidOSSPrefix.Malformed (EI-E05)`) {
 			t.Errorf("finding expects %s; feature:\n%s", f.Expected, f.Feature)
 		}
 	})
@@ -122,4 +122,54 @@ func TestTeeth(t *testing.T) {
 			t.Errorf("unbroken reference diverges in a sequence: %s\n%s", f.Divergence.Error(), f.Text())
 		}
 	})
+}
+
+// findingFor returns the first new finding for a rule whose title starts with rule.
+func findingFor(rep *Report, rule string) *Finding {
+	for _, f := range newFindings(rep) {
+		if strings.HasPrefix(f.Rule, rule) {
+			return f
+		}
+	}
+	return nil
+}
+
+func rules(rep *Report) []string {
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Rule+" ← "+f.Request.String())
+	}
+	return out
+}
+
+// TestRun_KeepsFindingsWhoseShrinkKeepsTheirSignature is the regression test of the lost
+// findings: a divergence whose shrunk request diverges the same way (same rule, same answer)
+// was dropped as "already reported" because the original's signature was marked seen before
+// shrinking. An endpoint that accepts every malformed OSSPrefix must yield a finding titled
+// EI-E05 whose minimal request still carries a malformed prefix and a valid region.
+func TestRun_KeepsFindingsWhoseShrinkKeepsTheirSignature(t *testing.T) {
+	for _, mutant := range []string{"unchecked-oss-prefix", "prefix-31"} {
+		t.Run(mutant, func(t *testing.T) {
+			rep := runDiff(t, mutant, 2000, false)
+			f := findingFor(rep, "EI-E05")
+			if f == nil {
+				t.Fatalf("no finding for EI-E05 in %d requests; findings: %q", rep.Checked, rules(rep))
+			}
+			if f.Divergence.Kind != "mismatch" || !strings.Contains(f.ID, "EI-E05") {
+				t.Errorf("finding %s: %s; want a mismatch titled EI-E05", f.ID, f.Divergence.Error())
+			}
+			prefix, ok := f.Request.Get("OSSPrefix")
+			if !ok || validPrefix(prefix) {
+				t.Errorf("shrunk request %s lost the culprit (OSSPrefix %q)", f.Request, prefix)
+			}
+			if region, _ := f.Request.Get("RegionId"); DefaultWorld().Regions[region].Name == "" {
+				t.Errorf("shrunk request %s: region %q does not exist; the finding is a precedence side effect", f.Request, region)
+			}
+			for _, g := range newFindings(rep) {
+				if !strings.HasPrefix(g.Rule, "EI-E05") {
+					t.Errorf("%s breaks only EI-E05; also reported %s: %s", mutant, g.Rule, g.Request)
+				}
+			}
+		})
+	}
 }

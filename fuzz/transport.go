@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -38,7 +39,6 @@ func (t HandlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // Exchange is one HTTP request and its answer, kept byte for byte for reports.
 type Exchange struct {
 	Request  *http.Request
-	ReqDump  string
 	Status   int
 	Header   http.Header
 	Body     []byte
@@ -46,14 +46,10 @@ type Exchange struct {
 	Duration time.Duration
 }
 
-// do sends r and reads the whole answer.
+// do sends r and reads the whole answer. r must carry no body (the fuzzer sends every
+// parameter in the query), so that it can be rendered again for a report.
 func do(rt http.RoundTripper, r *http.Request) *Exchange {
 	x := &Exchange{Request: r}
-	if dump, err := httputil.DumpRequestOut(r, true); err == nil {
-		x.ReqDump = string(dump)
-	} else {
-		x.ReqDump = r.Method + " " + r.URL.String()
-	}
 	start := time.Now()
 	res, err := rt.RoundTrip(r)
 	if err != nil {
@@ -68,11 +64,22 @@ func do(rt http.RoundTripper, r *http.Request) *Exchange {
 	return x
 }
 
+// ReqDump renders the request as it went on the wire (built only when a report needs it:
+// most exchanges are never printed).
+func (x *Exchange) ReqDump() string {
+	r := x.Request.Clone(context.Background())
+	r.Body, r.ContentLength = http.NoBody, 0
+	if dump, err := httputil.DumpRequestOut(r, false); err == nil {
+		return string(dump)
+	}
+	return r.Method + " " + r.URL.String()
+}
+
 // String renders the exchange: request line, headers and body, then status line, headers
 // and body (headers sorted).
 func (x *Exchange) String() string {
 	var b strings.Builder
-	b.WriteString(strings.ReplaceAll(strings.TrimRight(x.ReqDump, "\r\n"), "\r\n", "\n"))
+	b.WriteString(strings.ReplaceAll(strings.TrimRight(x.ReqDump(), "\r\n"), "\r\n", "\n"))
 	b.WriteString("\n\n")
 	if x.Err != nil && x.Status == 0 {
 		fmt.Fprintf(&b, "(no response: %v)\n", x.Err)

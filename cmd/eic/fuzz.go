@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand"
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"time"
 
@@ -33,6 +36,11 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 10*time.Second, "per-request `timeout`; a slower answer is reported as a hang")
 	signature := fs.String("signature", "v3", "signature version: v3 or v1")
 	strict := fs.Bool("strict", false, "exit 1 on known reference divergences too")
+	steps := fs.String("steps", "all", "with --stateful, the steps generated: all, or quota (low quotas, exports, cancels, clock moves too short to export anything: cheap)")
+	stopAfter := fs.Int("stop-after", 0, "stop after `N` findings (0: run every request or sequence)")
+	shrinkBudget := fs.Int("shrink-budget", 400, "re-runs spent shrinking each finding (requests, or sequences with --stateful)")
+	jsonOut := fs.String("json", "", "also write the report as JSON to `FILE` (\"-\": standard output)")
+	strictParams := fs.Bool("strict-params", false, "the endpoint refuses parameters an action does not define (default: refusing or ignoring them are both accepted)")
 	if code, done := parseFlags(fs, args); done {
 		return code
 	}
@@ -42,6 +50,15 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	if *signature != "v3" && *signature != "v1" {
 		fmt.Fprintf(stderr, "eic fuzz: --signature %q: want v3 or v1\n", *signature)
+		return 2
+	}
+	var stepGen func(*rand.Rand, int) fuzz.Step
+	switch *steps {
+	case "all":
+	case "quota":
+		stepGen = fuzz.GenQuotaStep
+	default:
+		fmt.Fprintf(stderr, "eic fuzz: --steps %q: want all or quota\n", *steps)
 		return 2
 	}
 	if *runs < 0 {
@@ -84,10 +101,12 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		}
 		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
 		if *token != "" {
-			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+			// Not the requests' timeout: a clock advance may run whole exports before it answers.
+			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{
+				Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}}
 		}
 	}
-	sess.Timeout, sess.Signature = *timeout, *signature
+	sess.Timeout, sess.Signature, sess.StrictParams = *timeout, *signature, *strictParams
 	if *stateful && sess.Control == nil {
 		fmt.Fprintln(stderr, "eic fuzz: --stateful needs the control API (--control-token, or no --endpoint)")
 		return 2
@@ -125,7 +144,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "eic fuzz: %d %s against %s, seed %d\n", *runs, mode, target, *seed)
 	rep, err := fuzz.Run(ctx, fuzz.Config{Session: sess, Gen: gen, Seed: *seed, Runs: *runs, Stateful: *stateful,
-		SeqLen: *seqLen, Out: *out, Log: stdout})
+		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget, StopAfter: *stopAfter, Steps: stepGen})
 	if err != nil {
 		if rep == nil || rep.Checked == 0 {
 			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
@@ -149,8 +168,24 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  scenario: %s\n", f.File)
 		}
 	}
+	sum := rep.Summary()
 	fmt.Fprintf(stdout, "\n%d requests checked in %v: %d new divergences, %d known\n", rep.Checked,
 		rep.Elapsed.Round(time.Millisecond), rep.New(), len(rep.Findings)-rep.New())
+	fmt.Fprintf(stdout, "findings by rule: %s\n", countList(sum.ByRule))
+	fmt.Fprintf(stdout, "rows reached (%d of %d): %s\n", len(spec.Codes())-len(sum.Unreached), len(spec.Codes()), countList(sum.Reach))
+	if len(sum.Unreached) > 0 {
+		fmt.Fprintf(stdout, "rows not reached: %s\n", strings.Join(sum.Unreached, " "))
+	}
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(sum, "", "  ")
+		data = append(data, '\n')
+		if *jsonOut == "-" {
+			stdout.Write(data)
+		} else if werr := os.WriteFile(*jsonOut, data, 0o644); werr != nil {
+			fmt.Fprintf(stderr, "eic fuzz: --json: %v\n", werr)
+			return 2
+		}
+	}
 	if rep.New() > 0 || (*strict && len(rep.Findings) > 0) {
 		return 1
 	}
@@ -158,4 +193,21 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return 0
+}
+
+// countList renders counts as "key n, key n" in key order ("none" when empty).
+func countList(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
