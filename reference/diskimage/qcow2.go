@@ -223,6 +223,7 @@ type qcowImage struct {
 	l1          []uint64
 	extents     []Extent
 	problems    []string
+	used        hostUse // host clusters referenced so far (reader-side duplicate check)
 
 	mu      sync.Mutex
 	l2cache map[uint64][]uint64
@@ -324,6 +325,13 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 		}
 	}
 	l1End := int64(l1Off) + l1Size*8
+	// Every host cluster the image references — header, L1, L2 tables, data — may be
+	// referenced once: a second reference is refused (qemu-img check counts it as an error),
+	// so a small file never maps a huge allocated disk.
+	q.used.claim(0, 1)
+	if l1Size > 0 {
+		q.used.claim(int64(l1Off)/q.cluster, ceilDiv(l1End, q.cluster)-int64(l1Off)/q.cluster)
+	}
 	seen := make(map[uint64]int, 16)
 	for i, e := range q.l1 {
 		off := e & qcowOffsetMask
@@ -345,6 +353,9 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 			return nil, qcowErr("L1[%d] and L1[%d] share the L2 table at %#x", j, i, off)
 		}
 		seen[off] = i
+		if !q.used.claim(int64(off)/q.cluster, 1) {
+			return nil, qcowErr("L1[%d]: L2 table at %#x overlaps other metadata", i, off)
+		}
 		q.l1[i] = off
 	}
 	if err := q.buildExtents(); err != nil {
@@ -363,20 +374,24 @@ func (q *qcowImage) buildExtents() error {
 			continue
 		}
 		base := int64(i) * l2Entries * q.cluster
-		if coarse {
-			ext = append(ext, Extent{base, min(l2Entries*q.cluster, q.size-base)})
-			continue
-		}
 		l2, err := q.table(l2off)
 		if err != nil {
 			return err
+		}
+		if coarse {
+			ext = append(ext, Extent{base, min(l2Entries*q.cluster, q.size-base)})
 		}
 		for j, e := range l2 {
 			off := base + int64(j)*q.cluster
 			if off >= q.size {
 				break
 			}
-			if !q.allocated(e) {
+			if host := e & qcowOffsetMask; e&qcowCompressed == 0 && host != 0 && host%uint64(q.cluster) == 0 {
+				if !q.used.claim(int64(host)/q.cluster, 1) {
+					return qcowErr("guest offset %d: host cluster %#x is referenced twice (shared with another cluster or metadata)", off, host)
+				}
+			}
+			if coarse || !q.allocated(e) {
 				continue
 			}
 			length := min(q.cluster, q.size-off)

@@ -22,11 +22,13 @@ package diskimage
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 const (
@@ -431,6 +433,7 @@ func openVHD(r io.ReaderAt, fileSize int64) (Image, error) {
 	if n, err := r.ReadAt(raw, int64(batOff)); n < len(raw) {
 		return nil, vhdErr("reading BAT: %v", err)
 	}
+	blockSectors := (v.bitmap + v.block) / 512
 	v.bat = make([]uint32, need)
 	for i := range v.bat {
 		s := be.Uint32(raw[i*4:])
@@ -449,7 +452,39 @@ func openVHD(r io.ReaderAt, fileSize int64) (Image, error) {
 			v.extents = append(v.extents, Extent{off, length})
 		}
 	}
+	if err := checkVHDLayout(v.bat, blockSectors, fileSize, int64(dynOff), int64(batOff), need*4); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkVHDLayout refuses a dynamic VHD whose blocks overlap one another or the metadata
+// (footer copy, dynamic header, BAT, footer): a block referenced twice would let a small file
+// map a huge allocated disk, and qemu-img check reports it too. Memory: a sorted copy of the
+// allocated BAT entries.
+func checkVHDLayout(bat []uint32, blockSectors, fileSize, dynOff, batOff, batBytes int64) error {
+	type span struct{ lo, hi, what int64 } // bytes; what: a block index, or <0 for metadata
+	metadata := []string{"the footer copy", "the dynamic header", "the BAT", "the footer"}
+	spans := []span{{0, 512, -1}, {dynOff, dynOff + 1024, -2}, {batOff, batOff + batBytes, -3}, {fileSize - 512, fileSize, -4}}
+	for i, s := range bat {
+		if s != vhdUnallocated {
+			lo := int64(s) * 512
+			spans = append(spans, span{lo, lo + blockSectors*512, int64(i)})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	name := func(s span) string {
+		if s.what < 0 {
+			return metadata[-s.what-1]
+		}
+		return fmt.Sprintf("block %d", s.what)
+	}
+	for i := 1; i < len(spans); i++ {
+		if a, b := spans[i-1], spans[i]; b.lo < a.hi {
+			return vhdErr("%s at %d overlaps %s at %d (a block or table referenced twice)", name(b), b.lo, name(a), a.lo)
+		}
+	}
+	return nil
 }
 
 func (v *vhdImage) ReadAt(p []byte, off int64) (int, error) {

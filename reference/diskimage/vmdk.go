@@ -392,6 +392,10 @@ type vmdkImage struct {
 	zeroGrains   bool
 	extents      []Extent
 	pool         sync.Pool // *vmdkInflater
+	// used marks the file's sectors the header, grain directory, grain tables and grains
+	// occupy, so that a sector referenced twice is refused (a grain shared by many table
+	// entries would make a small file a huge disk). A compressed grain claims its first sector.
+	used hostUse
 }
 
 // openVMDK opens a hosted sparse VMDK extent: streamOptimized in VMware's layout (GD at the
@@ -477,6 +481,10 @@ func (im *vmdkImage) setup(h vmdkHeader) error {
 	if err := readFull(im.r, raw, int64(h.gdOffset)*SectorSize); err != nil {
 		return fmt.Errorf("diskimage: vmdk: grain directory: %w", err)
 	}
+	im.used.claim(0, 1)
+	if !im.used.claim(int64(h.gdOffset), ceilDiv(nGroups*4, SectorSize)) {
+		return fmt.Errorf("diskimage: vmdk: grain directory at sector %d overlaps the header", h.gdOffset)
+	}
 	im.gd = make([]uint32, nGroups)
 	for i := range im.gd {
 		im.gd[i] = binary.LittleEndian.Uint32(raw[i*4:])
@@ -500,6 +508,9 @@ func (im *vmdkImage) scan() error {
 		if err := readFull(im.r, gt, at); err != nil {
 			return fmt.Errorf("diskimage: vmdk: grain table %d: %w", group, err)
 		}
+		if !im.used.claim(int64(t), ceilDiv(int64(len(gt)), SectorSize)) {
+			return fmt.Errorf("diskimage: vmdk: grain table %d at sector %d overlaps the header, the grain directory or another table", group, t)
+		}
 		for i := range im.gtes {
 			g := int64(group)*im.gtes + i
 			if g >= im.nGrains {
@@ -520,6 +531,9 @@ func (im *vmdkImage) scan() error {
 			}
 			if e*SectorSize+need > im.fileSize {
 				return fmt.Errorf("diskimage: vmdk: grain %d at sector %d lies beyond EOF", g, e)
+			}
+			if !im.used.claim(e, ceilDiv(need, SectorSize)) {
+				return fmt.Errorf("diskimage: vmdk: grain %d at sector %d is referenced twice (shared with another grain or metadata)", g, e)
 			}
 			ext.add(lo, hi, im.grainBytes)
 		}
