@@ -51,3 +51,13 @@ func (h *hostUse) each(first, n int64, fn func(w *uint64, mask uint64) bool) boo
 	}
 	return true
 }
+
+// has reports whether unit u is marked.
+func (h *hostUse) has(u int64) bool {
+	page := h.pages[u/hostPageBits]
+	if page == nil {
+		return false
+	}
+	in := u % hostPageBits
+	return page[in/64]&(1<<(in%64)) != 0
+}

@@ -224,6 +224,8 @@ type qcowImage struct {
 	extents     []Extent
 	problems    []string
 	used        hostUse // host clusters referenced so far (reader-side duplicate check)
+	hdr         qcowHeaderFields
+	checked     bool
 
 	mu      sync.Mutex
 	l2cache map[uint64][]uint64
@@ -232,10 +234,18 @@ type qcowImage struct {
 	zoff    uint64 // its descriptor (0 = none)
 }
 
-func (q *qcowImage) Size() int64        { return q.size }
-func (q *qcowImage) Extents() []Extent  { return q.extents }
-func (q *qcowImage) Format() Format     { return QCOW2 }
-func (q *qcowImage) Problems() []string { return q.problems }
+func (q *qcowImage) Size() int64       { return q.size }
+func (q *qcowImage) Extents() []Extent { return q.extents }
+func (q *qcowImage) Format() Format    { return QCOW2 }
+func (q *qcowImage) Problems() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.checked {
+		q.checked = true
+		q.problems = append(q.problems, q.check()...)
+	}
+	return q.problems
+}
 
 func qcowErr(format string, a ...any) error {
 	return fmt.Errorf("diskimage: qcow2: "+format, a...)
@@ -277,6 +287,13 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 	}
 	l1Size := int64(be.Uint32(h[36:]))
 	l1Off := be.Uint64(h[40:])
+	q.hdr = qcowHeaderFields{version: version, l1Off: int64(l1Off), l1Size: l1Size,
+		rtOff: int64(be.Uint64(h[48:])), rtClusters: int64(be.Uint32(h[56:])),
+		snapshots: be.Uint32(h[60:]), refcountOrder: 4, headerLength: 72}
+	if version == 3 {
+		q.hdr.refcountOrder = be.Uint32(h[96:])
+		q.hdr.headerLength = int64(be.Uint32(h[100:]))
+	}
 	if version == 3 {
 		if n < 104 {
 			return nil, qcowErr("version 3 header truncated")
