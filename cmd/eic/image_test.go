@@ -254,3 +254,27 @@ func TestImage_VerifyQemuVHD(t *testing.T) {
 		t.Errorf("verify qemu's vhd = %d %q %q", code, stdout, stderr)
 	}
 }
+
+func TestImage_InfoReportsDamage(t *testing.T) {
+	src := sparseRaw(t)
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.qcow2")
+	if code, _, stderr := run(t, "image", "convert", "--to", "qcow2", src, img); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stdout, _ := run(t, "image", "info", img); code != 0 || !strings.Contains(stdout, "no problems found") {
+		t.Fatalf("info on a good image = %d %q", code, stdout)
+	}
+	// Cut the last data cluster off: its L2 entry now points past the end of the file.
+	st, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(img, st.Size()-64<<10); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "image", "info", img)
+	if code != 1 || !strings.Contains(stdout, "problem:") || !strings.Contains(stdout, "beyond the end of the file") {
+		t.Errorf("info on a truncated image = %d %q %q, want 1 listing the problem", code, stdout, stderr)
+	}
+}
