@@ -19,18 +19,21 @@
 #
 #   scripts/bench-images.sh                        # RUNS=5 INPUTS="sparse4g dense1g"
 #   RUNS=7 INPUTS="sparse4g dense1g sparse64g dense256m" SYNC=0 scripts/bench-images.sh
+#   LIB=1 SYNC=0 scripts/bench-images.sh           # the library alone (internal/benchconv), no CLI start-up
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-5}
 INPUTS=${INPUTS:-"sparse4g dense1g"}
 SYNC=${SYNC:-1}   # 1: also --sync against qemu-img + sync (not for vmdk: qemu-img is far slower there anyway)
 TAR=${TAR:-0}     # 1: also raw.tar.gz against GNU tar -S | gzip -1 (slow: minutes per GiB)
+LIB=${LIB:-0}     # 1: time reference/diskimage/internal/benchconv (the library) instead of eic
 command -v qemu-img >/dev/null || { echo "qemu-img missing (apt-get install qemu-utils)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
 tmp=$(mktemp -d /var/tmp/bench-images.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/eic" ./cmd/eic
+go build -o "$tmp/benchconv" ./reference/diskimage/internal/benchconv
 
 # scatter FILE SIZE_MIB: 256 random 1 MiB chunks at distinct MiB indices.
 scatter() {
@@ -58,7 +61,7 @@ once() {
   awk -F': ' -v size="$(stat -c %s "$out" 2>/dev/null || echo 0)" '
     /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; ms = s * 1000 }
     /Maximum resident/ { rss = $2 }
-    END { printf "%d %d %d\n", ms, rss, size }' "$tmp/time.txt"
+    END { printf "%d %d %.0f\n", ms, rss, size }' "$tmp/time.txt"
   rm -f "$out"
 }
 
@@ -105,6 +108,12 @@ for in in $INPUTS; do
   out="$tmp/out.img"
   for f in "${FORMATS[@]}"; do
     IFS='|' read -r label eflags qargs <<<"$f"
+    if [ "$LIB" = 1 ]; then
+      to=${eflags#--to }; to=${to/ --vhd-fixed/-fixed}
+      # shellcheck disable=SC2086
+      compare "$label (library)" "$tmp/benchconv" -to "$to" "$src" "$out" -- qemu-img convert -f raw $qargs "$src" "$out"
+      continue
+    fi
     # shellcheck disable=SC2086
     compare "$label" "$tmp/eic" image convert --progress off $eflags "$src" "$out" -- qemu-img convert -f raw $qargs "$src" "$out"
     if [ "$SYNC" = 1 ] && [[ $label != vmdk* ]]; then
