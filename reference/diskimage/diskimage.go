@@ -111,8 +111,10 @@ type Info struct {
 	Problems []string
 }
 
-// Inspect summarises img: its format, sizes, and any problems (extents breaking the Source
-// contract, plus whatever the format's reader noticed while opening).
+// Inspect summarises img: its format, sizes, and any problems: extents breaking the Source
+// contract, plus the format's consistency checks — those `qemu-img check` runs (qcow2
+// refcounts and tables, vmdk grain markers, vdi block map) and what its reader noticed while
+// opening (vhd footer copies). Problems that make an image unreadable are refused by Open.
 func Inspect(img Image) Info {
 	info := Info{Format: img.Format(), VirtualSize: img.Size()}
 	var prev int64

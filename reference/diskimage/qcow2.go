@@ -16,7 +16,9 @@ package diskimage
 // Reader: versions 2 and 3, any cluster size qemu allows (512 B–2 MiB), normal, zero-flagged
 // and compressed (raw deflate) clusters; no backing files, encryption, external data, extended
 // L2 or zstd. The input is hostile: every offset is bounded by the file, the L1 table by
-// qemu's 32 MiB cap, two L1 entries may not share an L2 table, and memory stays below ~64 MiB.
+// qemu's 32 MiB cap, no host cluster may be referenced twice (two L1 entries sharing an L2
+// table, two L2 entries sharing a data cluster, data on metadata), and memory stays below
+// ~64 MiB. Problems (qcow2check.go) runs the rest of qemu-img check: refcounts, COPIED flags.
 
 import (
 	"bufio"
