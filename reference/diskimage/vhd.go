@@ -101,7 +101,12 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	}
 	nBlocks := ceilDiv(size, vhdBlock)
 	batBytes := ceilDiv(nBlocks*4, 512) * 512
-	bw := bufio.NewWriterSize(w, 1<<20)
+	// On a regular file, zero runs inside blocks become holes (as qemu-img leaves them) rather
+	// than written zeros; on a stream they are written.
+	out, err := newRawOut(w)
+	if err != nil {
+		return err
+	}
 	footer := vhdFooter(size, vhdTypeDynamic, 512, seed)
 	be := binary.BigEndian
 
@@ -125,7 +130,7 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 		return nil
 	})
 	for _, b := range [][]byte{footer, dyn, bat} {
-		if _, err := bw.Write(b); err != nil {
+		if err := out.data(b); err != nil {
 			return err
 		}
 	}
@@ -142,11 +147,11 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	})
 	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
 		if off%vhdBlock == 0 {
-			if _, err := bw.Write(bitmap); err != nil {
+			if err := out.data(bitmap); err != nil {
 				return err
 			}
 		}
-		if _, err := bw.Write(data); err != nil {
+		if err := out.data(data); err != nil {
 			return err
 		}
 		prog.reach(min(off+int64(len(data)), size))
@@ -155,10 +160,10 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := bw.Write(footer); err != nil {
+	if err := out.data(footer); err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
+	if err := out.close(); err != nil {
 		return err
 	}
 	prog.finish()
