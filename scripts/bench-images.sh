@@ -27,6 +27,7 @@ INPUTS=${INPUTS:-"sparse4g dense1g"}
 SYNC=${SYNC:-1}   # 1: also --sync against qemu-img + sync (not for vmdk: qemu-img is far slower there anyway)
 TAR=${TAR:-0}     # 1: also raw.tar.gz against GNU tar -S | gzip -1 (slow: minutes per GiB)
 LIB=${LIB:-0}     # 1: time reference/diskimage/internal/benchconv (the library) instead of eic
+ONLY=${ONLY:-}    # an extended regex: only the formats whose label matches (e.g. ONLY='qcow2|vdi')
 command -v qemu-img >/dev/null || { echo "qemu-img missing (apt-get install qemu-utils)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
@@ -108,6 +109,7 @@ for in in $INPUTS; do
   out="$tmp/out.img"
   for f in "${FORMATS[@]}"; do
     IFS='|' read -r label eflags qargs <<<"$f"
+    [ -z "$ONLY" ] || [[ $label =~ $ONLY ]] || continue
     if [ "$LIB" = 1 ]; then
       to=${eflags#--to }; to=${to/ --vhd-fixed/-fixed}
       # shellcheck disable=SC2086
