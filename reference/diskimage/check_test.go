@@ -2,6 +2,7 @@ package diskimage
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,22 +208,24 @@ func TestInspect_QemuImagesClean(t *testing.T) {
 	requireQemu(t)
 	raw := writeRawFile(t, newMemDisk(8*mib, []Extent{{0, 64 * kib}, {mib, 192 * kib}, {4 * mib, 64 * kib}}, 22))
 	for _, c := range []struct {
-		f       Format
-		options string
-		extra   []string
+		f        Format
+		options  string
+		extra    []string
+		snapshot bool // then take an internal snapshot (refcounts 2, COPIED clear)
 	}{
-		{QCOW2, "", nil},
-		{QCOW2, "cluster_size=512", nil},
-		{QCOW2, "cluster_size=4096", []string{"-c"}},
-		{QCOW2, "compat=0.10", nil},
-		{QCOW2, "refcount_bits=1", nil},
-		{QCOW2, "refcount_bits=64", nil},
-		{VMDK, "subformat=streamOptimized", nil},
-		{VMDK, "subformat=monolithicSparse", nil},
-		{VHD, "", nil},
-		{VDI, "", nil},
+		{QCOW2, "", nil, false},
+		{QCOW2, "cluster_size=512", nil, false},
+		{QCOW2, "cluster_size=4096", []string{"-c"}, false},
+		{QCOW2, "compat=0.10", nil, false},
+		{QCOW2, "refcount_bits=1", nil, false},
+		{QCOW2, "refcount_bits=64", nil, false},
+		{QCOW2, "", []string{}, true},
+		{VMDK, "subformat=streamOptimized", nil, false},
+		{VMDK, "subformat=monolithicSparse", nil, false},
+		{VHD, "", nil, false},
+		{VDI, "", nil, false},
 	} {
-		t.Run(string(c.f)+"/"+c.options+strings.Join(c.extra, ""), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/%s%s/snapshot=%v", c.f, c.options, strings.Join(c.extra, ""), c.snapshot), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "qemu."+string(c.f))
 			args := append([]string{"convert", "-f", "raw", "-O", qemuName(c.f)}, c.extra...)
 			if c.options != "" {
@@ -230,6 +233,11 @@ func TestInspect_QemuImagesClean(t *testing.T) {
 			}
 			if msg, rc := runQemu(t, append(args, raw, out)...); rc != 0 {
 				t.Fatal(msg)
+			}
+			if c.snapshot {
+				if msg, rc := runQemu(t, "snapshot", "-c", "s1", out); rc != 0 {
+					t.Fatal(msg)
+				}
 			}
 			if p := checkFinds(t, out, c.f); len(p) > 0 {
 				t.Errorf("problems in qemu-img's own image: %q", p)
