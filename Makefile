@@ -1,6 +1,8 @@
 # eic — thin targets over go commands. Run `make help` for the list.
 GO       ?= go
 FUZZTIME ?= 10s
+# Minimising a new input may take at most this long, so a short FUZZTIME still fuzzes.
+FUZZMINIMIZETIME ?= 1s
 PKGS     ?= ./...
 
 .PHONY: help test features fuzz bench serve lint
@@ -14,11 +16,11 @@ test: ## every test with the race detector (includes fuzz seeds and the conforma
 features: ## the conformance suite against the embedded reference, pretty output
 	$(GO) run ./cmd/eic run --format pretty
 
-fuzz: ## every FuzzXxx target of the repository in turn, FUZZTIME each (default 10s)
+fuzz: ## every FuzzXxx target in turn, FUZZTIME each (default 10s), minimising at most FUZZMINIMIZETIME
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$target ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; \
 	  done; \
 	done
 

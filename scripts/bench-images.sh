@@ -1,26 +1,39 @@
 #!/usr/bin/env bash
-# bench-images.sh — time reference/diskimage's converter against `qemu-img convert`.
+# bench-images.sh — time the `eic image convert` command (the built binary, as a user runs it)
+# against `qemu-img convert` on the same inputs.
 #
 # Inputs (generated in a temp dir, deleted on exit):
 #   sparse4g   4 GiB sparse raw, 256 × 1 MiB random at distinct MiB indices (seeded shuf)
 #   dense1g    1 GiB of /dev/urandom
 #   sparse64g  64 GiB sparse raw, 256 × 1 MiB random          (work must follow data)
 #   dense256m  256 MiB of /dev/urandom                          (same data, no holes)
-# For each input and format: one warm-up run, then $RUNS timed runs of each tool; prints the
-# median wall time, the output's apparent size and the peak RSS (/usr/bin/time -v) as a
-# Markdown table. Page-cache timings: neither tool fsyncs.
+# For each input and format: one untimed warm-up of each tool, then $RUNS rounds, each running
+# ours then qemu-img back to back (interleaved, so load on a shared machine hits both alike),
+# under /usr/bin/time -v. Prints medians, the output's apparent size and the peak RSS as a
+# Markdown table.
 #
-#   scripts/bench-images.sh            # RUNS=3 by default
-#   RUNS=5 INPUTS="sparse4g" scripts/bench-images.sh
+# Two modes per format:
+#   page cache   `eic image convert` (no fsync, the default)  vs  `qemu-img convert`
+#   durable      `eic image convert --sync`                   vs  `qemu-img convert` then `sync OUT`
+# raw.tar.gz has no qemu-img peer: it is compared with GNU tar -S | gzip -1.
+#
+#   scripts/bench-images.sh                        # RUNS=5 INPUTS="sparse4g dense1g"
+#   RUNS=7 INPUTS="sparse4g dense1g sparse64g dense256m" SYNC=0 scripts/bench-images.sh
+#   LIB=1 SYNC=0 scripts/bench-images.sh           # the library alone (internal/benchconv), no CLI start-up
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-3}
-INPUTS=${INPUTS:-"sparse4g dense1g sparse64g dense256m"}
+RUNS=${RUNS:-5}
+INPUTS=${INPUTS:-"sparse4g dense1g"}
+SYNC=${SYNC:-1}   # 1: also --sync against qemu-img + sync (not for vmdk: qemu-img is far slower there anyway)
+TAR=${TAR:-0}     # 1: also raw.tar.gz against GNU tar -S | gzip -1 (slow: minutes per GiB)
+LIB=${LIB:-0}     # 1: time reference/diskimage/internal/benchconv (the library) instead of eic
+ONLY=${ONLY:-}    # an extended regex: only the formats whose label matches (e.g. ONLY='qcow2|vdi')
 command -v qemu-img >/dev/null || { echo "qemu-img missing (apt-get install qemu-utils)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time missing (apt-get install time)" >&2; exit 1; }
 
 tmp=$(mktemp -d /var/tmp/bench-images.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/eic" ./cmd/eic
 go build -o "$tmp/benchconv" ./reference/diskimage/internal/benchconv
 
 # scatter FILE SIZE_MIB: 256 random 1 MiB chunks at distinct MiB indices.
@@ -39,54 +52,81 @@ make_input() {
   esac
 }
 
-# measure OUT CMD...: warm-up, then RUNS runs; prints "median_ms size_bytes max_rss_kib".
-measure() {
+# once OUT CMD...: one timed run; prints "ms max_rss_kib size_bytes". The untimed sync
+# before it writes back what earlier runs left dirty, so no run pays for another's write-back.
+once() {
   local out=$1; shift
-  rm -f "$out"; "$@" >/dev/null 2>&1; rm -f "$out"
-  local times=() rss=0 size=0
-  for _ in $(seq "$RUNS"); do
-    rm -f "$out"
-    /usr/bin/time -v -o "$tmp/time.txt" "$@" >/dev/null 2>"$tmp/err.txt" || { cat "$tmp/err.txt" >&2; return 1; }
-    local e; e=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tmp/time.txt")
-    local ms; ms=$(awk -v t="$e" 'BEGIN { n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%d", s * 1000 }')
-    times+=("$ms")
-    local r; r=$(awk -F': ' '/Maximum resident/ {print $2}' "$tmp/time.txt")
-    (( r > rss )) && rss=$r
-    size=$(stat -c %s "$out")
-  done
   rm -f "$out"
-  local med; med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$med $size $rss [${times[*]}]"
+  sync
+  /usr/bin/time -v -o "$tmp/time.txt" "$@" >/dev/null 2>"$tmp/err.txt" || { cat "$tmp/err.txt" >&2; return 1; }
+  awk -F': ' -v size="$(stat -c %s "$out" 2>/dev/null || echo 0)" '
+    /Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; ms = s * 1000 }
+    /Maximum resident/ { rss = $2 }
+    END { printf "%d %d %.0f\n", ms, rss, size }' "$tmp/time.txt"
+  rm -f "$out"
 }
 
-# format label | our benchconv -to | qemu-img convert arguments (or a shell pipeline for raw)
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# compare LABEL OURS_CMD -- PEER_CMD: warm-up, RUNS interleaved rounds, one table row.
+compare() {
+  local label=$1; shift
+  local ours=() peer=()
+  while [ "$1" != "--" ]; do ours+=("$1"); shift; done
+  shift; peer=("$@")
+  local out="$tmp/out.img"
+  once "$out" "${ours[@]}" >/dev/null; once "$out" "${peer[@]}" >/dev/null
+  local ot=() pt=() orss=0 prss=0 osz=0 psz=0 ms rss sz
+  for _ in $(seq "$RUNS"); do
+    read -r ms rss sz < <(once "$out" "${ours[@]}"); ot+=("$ms"); osz=$sz; (( rss > orss )) && orss=$rss
+    read -r ms rss sz < <(once "$out" "${peer[@]}"); pt+=("$ms"); psz=$sz; (( rss > prss )) && prss=$rss
+  done
+  local om pm; om=$(median "${ot[@]}"); pm=$(median "${pt[@]}")
+  local ratio; ratio=$(awk -v a="$om" -v b="$pm" 'BEGIN { if (b == 0) b = 1; printf "%.2f", (a == 0 ? 1 : a) / b }')
+  local sratio; sratio=$(awk -v a="$osz" -v b="$psz" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }')
+  echo "| $in | $label | $om [${ot[*]}] | $pm [${pt[*]}] | **$ratio** | $osz | $psz | $sratio | $((orss / 1024)) | $((prss / 1024)) |"
+}
+
+# format label | eic flags | qemu-img convert output arguments
 FORMATS=(
-  "qcow2|qcow2|-O qcow2"
-  "vhd (dynamic)|vhd|-O vpc -o force_size=on"
-  "vhd (fixed)|vhd-fixed|-O vpc -o subformat=fixed,force_size=on"
-  "vmdk (streamOptimized)|vmdk|-O vmdk -o subformat=streamOptimized"
-  "vdi|vdi|-O vdi"
-  "raw.tar.gz (vs GNU tar -S + gzip -1)|raw|TAR"
+  "qcow2|--to qcow2|-O qcow2"
+  "vhd (dynamic)|--to vhd|-O vpc -o force_size=on"
+  "vhd (fixed)|--to vhd --vhd-fixed|-O vpc -o subformat=fixed,force_size=on"
+  "vmdk (streamOptimized)|--to vmdk|-O vmdk -o subformat=streamOptimized"
+  "vdi|--to vdi|-O vdi"
 )
 
-echo "| input | format | ours ms (median) [runs] | qemu-img ms (median) [runs] | time ours/qemu | ours bytes | qemu bytes | size ours/qemu | ours peak RSS MiB | qemu peak RSS MiB |"
+echo "Machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; qemu-img $(qemu-img --version | head -1 | awk '{print $3}'); RUNS=$RUNS"
+echo
+echo "| input | format / mode | eic ms (median) [runs] | peer ms (median) [runs] | time eic/peer | eic bytes | peer bytes | size eic/peer | eic peak RSS MiB | peer peak RSS MiB |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
+# Start-up: what every invocation pays before converting anything.
+in=none
+compare "start-up: eic image help vs qemu-img --help" "$tmp/eic" image help -- qemu-img --help
 for in in $INPUTS; do
   make_input "$in"
   src="$tmp/$in.raw"
+  out="$tmp/out.img"
   for f in "${FORMATS[@]}"; do
-    IFS='|' read -r label to qargs <<<"$f"
-    out="$tmp/out.img"
-    read -r oms osz orss oruns < <(measure "$out" "$tmp/benchconv" -to "$to" "$src" "$out")
-    if [ "$qargs" = TAR ]; then
-      read -r qms qsz qrss qruns < <(measure "$out" sh -c "tar -C '$tmp' -S --format=pax -cf - '$in.raw' | gzip -1 >'$out'")
-    else
+    IFS='|' read -r label eflags qargs <<<"$f"
+    [ -z "$ONLY" ] || [[ $label =~ $ONLY ]] || continue
+    if [ "$LIB" = 1 ]; then
+      to=${eflags#--to }; to=${to/ --vhd-fixed/-fixed}
       # shellcheck disable=SC2086
-      read -r qms qsz qrss qruns < <(measure "$out" qemu-img convert -f raw $qargs "$src" "$out")
+      compare "$label (library)" "$tmp/benchconv" -to "$to" "$src" "$out" -- qemu-img convert -f raw $qargs "$src" "$out"
+      continue
     fi
-    ratio=$(awk -v a="$oms" -v b="$qms" 'BEGIN { if (b == 0) b = 1; printf "%.2f", (a == 0 ? 1 : a) / b }')
-    sratio=$(awk -v a="$osz" -v b="$qsz" 'BEGIN { printf "%.2f", a / b }')
-    echo "| $in | $label | $oms $oruns | $qms $qruns | $ratio | $osz | $qsz | $sratio | $((orss / 1024)) | $((qrss / 1024)) |"
+    # shellcheck disable=SC2086
+    compare "$label" "$tmp/eic" image convert --progress off $eflags "$src" "$out" -- qemu-img convert -f raw $qargs "$src" "$out"
+    if [ "$SYNC" = 1 ] && [[ $label != vmdk* ]]; then
+      # shellcheck disable=SC2086
+      compare "$label, --sync vs qemu-img + sync" "$tmp/eic" image convert --progress off --sync $eflags "$src" "$out" -- \
+        sh -c "qemu-img convert -f raw $qargs '$src' '$out' && sync '$out'"
+    fi
   done
+  if [ "$TAR" = 1 ]; then
+    compare "raw.tar.gz vs GNU tar -S + gzip -1" "$tmp/eic" image convert --progress off --to raw.tar.gz "$src" "$out" -- \
+      sh -c "tar -C '$tmp' -S --format=pax -cf - '$in.raw' | gzip -1 >'$out'"
+  fi
   rm -f "$src"
 done

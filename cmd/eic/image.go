@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,23 +17,34 @@ import (
 	"github.com/exportimage/eic/reference/diskimage"
 )
 
-const imageUsage = `convert --to FORMAT [--from FORMAT] [--vhd-fixed] [--progress auto|on|off] IN OUT
-       eic image info [--json] FILE
-       eic image verify (--against RAW | --sha256 HEX) FILE
+const imageUsage = `Usage: eic image convert --to FORMAT [--from FORMAT] [--vhd-fixed] [--sync] [--progress auto|on|off] IN OUT
+       eic image info [--json] [--from FORMAT] FILE
+       eic image verify (--against RAW | --sha256 HEX) [--from FORMAT] FILE
+       eic image help
 
 FORMAT is raw (a plain, sparse raw disk), raw.tar.gz (the object ECS exports for raw),
 vhd, qcow2, vmdk (streamOptimized) or vdi. Input formats are detected from their magic
-bytes; anything unrecognised is a plain raw disk, read by its data extents.`
+bytes; anything unrecognised is a plain raw disk, read by its data extents. Flags may come
+before or after the files. Run "eic image SUBCOMMAND --help" for the flags of one.
+
+convert writes beside OUT and renames into place, so OUT appears whole or not at all; like
+qemu-img convert it leaves write-back to the kernel, and --sync waits until OUT is on disk.
+info checks the image's structure as qemu-img check does and exits 1 if it finds a problem.
+verify compares with qemu-img compare's rule: a longer disk whose extra tail is zeros is equal.
+`
 
 func runImage(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(stderr, "Usage: eic image %s\n", imageUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
+	if len(args) == 0 {
+		fmt.Fprint(stderr, imageUsage)
+		return 2
 	}
 	switch args[0] {
+	case "help":
+		fmt.Fprint(stdout, imageUsage)
+		return 0
+	case "-h", "--help", "-help": // like every command's --help, on stderr
+		fmt.Fprint(stderr, imageUsage)
+		return 0
 	case "convert":
 		return imageConvert(args[1:], stdout, stderr)
 	case "info":
@@ -39,7 +52,7 @@ func runImage(args []string, stdout, stderr io.Writer) int {
 	case "verify":
 		return imageVerify(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "eic image: unknown subcommand %q\nUsage: eic image %s\n", args[0], imageUsage)
+	fmt.Fprintf(stderr, "eic image: unknown subcommand %q\n%s", args[0], imageUsage)
 	return 2
 }
 
@@ -80,7 +93,7 @@ func openImage(path, format string) (*openedImage, error) {
 	default:
 		if fmtName, err = diskimage.ParseFormat(format); err != nil {
 			f.Close()
-			return nil, err
+			return nil, fmt.Errorf("%s: --from: %w", path, err)
 		}
 	}
 	plainRaw := fmtName == "" || (format == "" && fmtName == diskimage.Raw && !isGzip(f))
@@ -117,6 +130,7 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "", "output `format`: raw, raw.tar.gz, vhd, qcow2, vmdk or vdi (required)")
 	from := fs.String("from", "", "input `format` (default: detected)")
 	fixed := fs.Bool("vhd-fixed", false, "write a fixed VHD instead of a dynamic one")
+	syncOut := fs.Bool("sync", false, "wait until the output is on disk (fsync) before renaming it into place")
 	progress := fs.String("progress", "auto", "progress bar: auto (only on a terminal), on or off")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -140,8 +154,12 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	}
 	in, out := fs.Arg(0), fs.Arg(1)
 	if same, _ := sameFile(in, out); same {
-		fmt.Fprintln(stderr, "eic image convert: the output is the input")
+		fmt.Fprintf(stderr, "eic image convert: %s: the output is the input\n", out)
 		return 2
+	}
+	if err := checkOutput(out); err != nil {
+		fmt.Fprintf(stderr, "eic image convert: %v\n", err)
+		return 1
 	}
 	src, err := openImage(in, *from)
 	if err != nil {
@@ -154,7 +172,7 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	// never a truncated file under the output's name.
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*.tmp")
 	if err != nil {
-		fmt.Fprintf(stderr, "eic image convert: %v\n", err)
+		fmt.Fprintf(stderr, "eic image convert: %s: %v\n", out, unwrapPath(err))
 		return 1
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this finds nothing
@@ -167,10 +185,19 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 		err = diskimage.Write(tmp, src, format, opts)
 	}
 	bar.finish()
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes 0600; an image is an ordinary file
+	if err != nil {
+		tmp.Close()
+		// An error on the temporary file is about the output; anything else came from reading.
+		var pe *os.PathError
+		if errors.As(err, &pe) && pe.Path == tmp.Name() {
+			fmt.Fprintf(stderr, "eic image convert: %s: %s: %v\n", out, pe.Op, pe.Err)
+		} else {
+			fmt.Fprintf(stderr, "eic image convert: %s: %v\n", in, err)
+		}
+		return 1
 	}
-	if err == nil {
+	err = tmp.Chmod(0o644) // CreateTemp makes 0600; an image is an ordinary file
+	if err == nil && *syncOut {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
@@ -179,12 +206,56 @@ func imageConvert(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = os.Rename(tmp.Name(), out)
 	}
+	if err == nil && *syncOut {
+		err = syncDir(filepath.Dir(out))
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "eic image convert: %v\n", err)
+		fmt.Fprintf(stderr, "eic image convert: %s: %v\n", out, unwrapPath(err))
 		return 1
 	}
 	fmt.Fprintf(stdout, "%s (%s, %d bytes virtual) -> %s (%s) in %s\n", in, src.format, src.Size(), out, *to, time.Since(start).Round(time.Millisecond))
 	return 0
+}
+
+// checkOutput refuses an output path that names a directory or lies in a missing directory,
+// before any temporary file is made, so the error names the path the user gave.
+func checkOutput(out string) error {
+	if st, err := os.Stat(out); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: is a directory; give the output file's name", out)
+	}
+	dir := filepath.Dir(out)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("%s: output directory: %w", out, unwrapPath(err))
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: %s is not a directory", out, dir)
+	}
+	return nil
+}
+
+// unwrapPath drops the path of an *os.PathError or *os.LinkError (a temporary name the user
+// never chose), keeping the operation and the cause.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", le.Op, le.Err)
+	}
+	return err
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func sameFile(a, b string) (bool, error) {
@@ -255,7 +326,7 @@ func imageInfo(args []string, stdout, stderr io.Writer) int {
 
 func imageVerify(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("image verify", "(--against RAW | --sha256 HEX) FILE", stderr)
-	against := fs.String("against", "", "a raw disk `file` the image must hold exactly")
+	against := fs.String("against", "", "a raw disk `file` the image must hold (a longer one of the two may end in zeros)")
 	want := fs.String("sha256", "", "the SHA-256 `hex` of the full virtual disk the image must hold")
 	from := fs.String("from", "", "input `format` (default: detected)")
 	if code, done := parseFlags(fs, args); done {
@@ -266,13 +337,20 @@ func imageVerify(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	img, err := openImage(fs.Arg(0), *from)
+	expected := strings.ToLower(*want)
+	if *want != "" {
+		if b, err := hex.DecodeString(expected); err != nil || len(b) != 32 {
+			fmt.Fprintf(stderr, "eic image verify: --sha256 %q: want 64 hexadecimal digits\n", *want)
+			return 2
+		}
+	}
+	file := fs.Arg(0)
+	img, err := openImage(file, *from)
 	if err != nil {
 		fmt.Fprintf(stderr, "eic image verify: %v\n", err)
 		return 1
 	}
 	defer img.Close()
-	expected, wantSize := strings.ToLower(*want), int64(-1)
 	if *against != "" {
 		ref, err := openImage(*against, "raw")
 		if err != nil {
@@ -280,26 +358,57 @@ func imageVerify(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		defer ref.Close()
-		wantSize = ref.Size()
-		if expected, err = diskimage.Checksum(ref); err != nil {
-			fmt.Fprintf(stderr, "eic image verify: %s: %v\n", *against, err)
-			return 1
-		}
+		return verifyAgainst(stdout, stderr, file, img, *against, ref)
 	}
 	got, err := diskimage.Checksum(img)
 	if err != nil {
-		fmt.Fprintf(stderr, "eic image verify: %s: %v\n", fs.Arg(0), err)
-		return 1
-	}
-	if wantSize >= 0 && wantSize != img.Size() {
-		fmt.Fprintf(stdout, "MISMATCH %s: virtual size %d, want %d\n", fs.Arg(0), img.Size(), wantSize)
+		fmt.Fprintf(stderr, "eic image verify: %s: %v\n", file, err)
 		return 1
 	}
 	if got != expected {
-		fmt.Fprintf(stdout, "MISMATCH %s: sha256 %s, want %s\n", fs.Arg(0), got, expected)
+		fmt.Fprintf(stdout, "MISMATCH %s (%s): sha256 %s, want %s\n", file, img.format, got, expected)
 		return 1
 	}
-	fmt.Fprintf(stdout, "OK %s (%s): sha256 %s\n", fs.Arg(0), img.format, got)
+	fmt.Fprintf(stdout, "OK %s (%s): sha256 %s\n", file, img.format, got)
+	return 0
+}
+
+// verifyAgainst compares img with the raw disk ref the way qemu-img compare does: sizes
+// first (the longer disk must be zeros past the shorter one's end), then the common bytes.
+// It prints one line naming file.
+func verifyAgainst(stdout, stderr io.Writer, file string, img *openedImage, refName string, ref *openedImage) int {
+	longer, longerName := diskimage.Source(img), file
+	if ref.Size() > img.Size() {
+		longer, longerName = ref, refName
+	}
+	common := min(img.Size(), ref.Size())
+	if img.Size() != ref.Size() {
+		at, err := diskimage.FirstNonZero(longer, common)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic image verify: %s: %v\n", longerName, err)
+			return 1
+		}
+		if at >= 0 {
+			fmt.Fprintf(stdout, "MISMATCH %s (%s): virtual size %d, %s has %d; %s is not zero at offset %d\n",
+				file, img.format, img.Size(), refName, ref.Size(), longerName, at)
+			return 1
+		}
+	}
+	at, err := diskimage.FirstDifference(img, ref, common)
+	if err != nil {
+		fmt.Fprintf(stderr, "eic image verify: %s or %s: %v\n", file, refName, err)
+		return 1
+	}
+	if at >= 0 {
+		fmt.Fprintf(stdout, "MISMATCH %s (%s): differs from %s at offset %d\n", file, img.format, refName, at)
+		return 1
+	}
+	note := ""
+	if img.Size() != ref.Size() {
+		note = fmt.Sprintf("; %s is %d bytes longer (virtual size %d, %s has %d) and its extra bytes are zeros",
+			longerName, max(img.Size(), ref.Size())-common, img.Size(), refName, ref.Size())
+	}
+	fmt.Fprintf(stdout, "OK %s (%s): same disk as %s%s\n", file, img.format, refName, note)
 	return 0
 }
 

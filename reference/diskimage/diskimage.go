@@ -112,8 +112,10 @@ type Info struct {
 	Problems []string
 }
 
-// Inspect summarises img: its format, sizes, and any problems (extents breaking the Source
-// contract, plus whatever the format's reader noticed while opening).
+// Inspect summarises img: its format, sizes, and any problems: extents breaking the Source
+// contract, plus the format's consistency checks — those `qemu-img check` runs (qcow2
+// refcounts and tables, vmdk grain markers, vdi block map) and what its reader noticed while
+// opening (vhd footer copies). Problems that make an image unreadable are refused by Open.
 func Inspect(img Image) Info {
 	info := Info{Format: img.Format(), VirtualSize: img.Size()}
 	var prev int64
@@ -325,7 +327,9 @@ func readFull(src io.ReaderAt, p []byte, off int64) error {
 
 // readAhead reads chunks of src in order on a second goroutine, at most a few chunks ahead,
 // and hands each to fn on the caller's goroutine, so reading overlaps writing. Bytes of a
-// chunk past size read as zeros (a last cluster stored whole). fn must not keep data.
+// chunk past size read as zeros (a last cluster stored whole), and so does a chunk outside
+// every extent when src is a Source (chunks must then be in ascending order). fn must not
+// keep data.
 func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, data []byte) error) error {
 	type filled struct {
 		buf []byte
@@ -340,6 +344,20 @@ func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, 
 	}
 	full := make(chan filled, depth)
 	stop := make(chan struct{})
+	// A chunk outside every extent of a Source is zeros by contract: it is not read.
+	var ext []Extent
+	if s, ok := src.(Source); ok {
+		ext = s.Extents()
+	}
+	inExtent := func(c Extent) bool {
+		if ext == nil {
+			return true
+		}
+		for len(ext) > 0 && ext[0].End() <= c.Offset {
+			ext = ext[1:]
+		}
+		return len(ext) > 0 && ext[0].Offset < c.End()
+	}
 	go func() {
 		defer close(full)
 		for _, c := range chunks {
@@ -351,7 +369,12 @@ func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, 
 			}
 			buf = buf[:c.Length]
 			n := max(0, min(c.Length, size-c.Offset))
-			err := readFull(src, buf[:n], c.Offset)
+			var err error
+			if inExtent(c) {
+				err = readFull(src, buf[:n], c.Offset)
+			} else {
+				n = 0
+			}
 			clear(buf[n:])
 			select {
 			case full <- filled{buf, c.Offset, c.Length, err}:

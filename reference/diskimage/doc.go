@@ -3,5 +3,8 @@
 //
 // Writers stream from a Source (a reader plus its data extents, so holes cost nothing) to an
 // io.Writer; readers turn an image file back into a Source. Readers treat their input as
-// hostile: bounded allocation, no panics, clear errors. qemu-img is the outside oracle in tests.
+// hostile: bounded allocation, no panics, clear errors, and no cluster, grain or block
+// referenced twice. Inspect runs the consistency checks qemu-img check runs. FirstDifference
+// and FirstNonZero compare disks by qemu-img compare's rule. qemu-img is the outside oracle
+// in tests.
 package diskimage

@@ -16,7 +16,9 @@ package diskimage
 // Reader: versions 2 and 3, any cluster size qemu allows (512 B–2 MiB), normal, zero-flagged
 // and compressed (raw deflate) clusters; no backing files, encryption, external data, extended
 // L2 or zstd. The input is hostile: every offset is bounded by the file, the L1 table by
-// qemu's 32 MiB cap, two L1 entries may not share an L2 table, and memory stays below ~64 MiB.
+// qemu's 32 MiB cap, no host cluster may be referenced twice (two L1 entries sharing an L2
+// table, two L2 entries sharing a data cluster, data on metadata), and memory stays below
+// ~64 MiB. Problems (qcow2check.go) runs the rest of qemu-img check: refcounts, COPIED flags.
 
 import (
 	"bufio"
@@ -223,6 +225,9 @@ type qcowImage struct {
 	l1          []uint64
 	extents     []Extent
 	problems    []string
+	used        hostUse // host clusters referenced so far (reader-side duplicate check)
+	hdr         qcowHeaderFields
+	checked     bool
 
 	mu      sync.Mutex
 	l2cache map[uint64][]uint64
@@ -231,10 +236,18 @@ type qcowImage struct {
 	zoff    uint64 // its descriptor (0 = none)
 }
 
-func (q *qcowImage) Size() int64        { return q.size }
-func (q *qcowImage) Extents() []Extent  { return q.extents }
-func (q *qcowImage) Format() Format     { return QCOW2 }
-func (q *qcowImage) Problems() []string { return q.problems }
+func (q *qcowImage) Size() int64       { return q.size }
+func (q *qcowImage) Extents() []Extent { return q.extents }
+func (q *qcowImage) Format() Format    { return QCOW2 }
+func (q *qcowImage) Problems() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.checked {
+		q.checked = true
+		q.problems = append(q.problems, q.check()...)
+	}
+	return q.problems
+}
 
 func qcowErr(format string, a ...any) error {
 	return fmt.Errorf("diskimage: qcow2: "+format, a...)
@@ -276,6 +289,13 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 	}
 	l1Size := int64(be.Uint32(h[36:]))
 	l1Off := be.Uint64(h[40:])
+	q.hdr = qcowHeaderFields{version: version, l1Off: int64(l1Off), l1Size: l1Size,
+		rtOff: int64(be.Uint64(h[48:])), rtClusters: int64(be.Uint32(h[56:])),
+		snapshots: be.Uint32(h[60:]), refcountOrder: 4, headerLength: 72}
+	if version == 3 {
+		q.hdr.refcountOrder = be.Uint32(h[96:])
+		q.hdr.headerLength = int64(be.Uint32(h[100:]))
+	}
 	if version == 3 {
 		if n < 104 {
 			return nil, qcowErr("version 3 header truncated")
@@ -324,6 +344,13 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 		}
 	}
 	l1End := int64(l1Off) + l1Size*8
+	// Every host cluster the image references — header, L1, L2 tables, data — may be
+	// referenced once: a second reference is refused (qemu-img check counts it as an error),
+	// so a small file never maps a huge allocated disk.
+	q.used.claim(0, 1)
+	if l1Size > 0 {
+		q.used.claim(int64(l1Off)/q.cluster, ceilDiv(l1End, q.cluster)-int64(l1Off)/q.cluster)
+	}
 	seen := make(map[uint64]int, 16)
 	for i, e := range q.l1 {
 		off := e & qcowOffsetMask
@@ -345,6 +372,9 @@ func openQCOW2(r io.ReaderAt, fileSize int64) (Image, error) {
 			return nil, qcowErr("L1[%d] and L1[%d] share the L2 table at %#x", j, i, off)
 		}
 		seen[off] = i
+		if !q.used.claim(int64(off)/q.cluster, 1) {
+			return nil, qcowErr("L1[%d]: L2 table at %#x overlaps other metadata", i, off)
+		}
 		q.l1[i] = off
 	}
 	if err := q.buildExtents(); err != nil {
@@ -363,20 +393,24 @@ func (q *qcowImage) buildExtents() error {
 			continue
 		}
 		base := int64(i) * l2Entries * q.cluster
-		if coarse {
-			ext = append(ext, Extent{base, min(l2Entries*q.cluster, q.size-base)})
-			continue
-		}
 		l2, err := q.table(l2off)
 		if err != nil {
 			return err
+		}
+		if coarse {
+			ext = append(ext, Extent{base, min(l2Entries*q.cluster, q.size-base)})
 		}
 		for j, e := range l2 {
 			off := base + int64(j)*q.cluster
 			if off >= q.size {
 				break
 			}
-			if !q.allocated(e) {
+			if host := e & qcowOffsetMask; e&qcowCompressed == 0 && host != 0 && host%uint64(q.cluster) == 0 {
+				if !q.used.claim(int64(host)/q.cluster, 1) {
+					return qcowErr("guest offset %d: host cluster %#x is referenced twice (shared with another cluster or metadata)", off, host)
+				}
+			}
+			if coarse || !q.allocated(e) {
 				continue
 			}
 			length := min(q.cluster, q.size-off)

@@ -1,6 +1,7 @@
 package diskimage
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // rawSources adds sizes that are not a multiple of 512, which raw.tar.gz keeps exactly.
@@ -200,18 +202,68 @@ func TestWriteSeedCorporaRaw(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeSeedCorpus(t, "FuzzReadRaw", "ours-sparse", ours.Bytes())
-	requireTar(t)
-	raw := writeRawFile(t, newMemDisk(8*kib, []Extent{{10, 20}}, 6))
-	for name, args := range map[string][]string{"gnu-pax-sparse": {"--sparse", "--format=pax"}, "gnu-ustar": {"--format=ustar"}} {
-		out := filepath.Join(t.TempDir(), "seed.tar.gz")
-		cmd := exec.Command("tar", append(append([]string{"-czf", out, "-C", filepath.Dir(raw)}, args...), filepath.Base(raw))...)
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("%v: %s", err, msg)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeSeedCorpus(t, "FuzzReadRaw", name, b)
+	// The GNU-shaped seeds are built here, not by the system tar, with fixed names, owners and
+	// times, so regenerating them gives the same bytes on every machine.
+	disk := make([]byte, 8*kib)
+	copy(disk[10:], bytes.Repeat([]byte{0xa5}, 20))
+	const mtime = 1700000000
+	records := paxRecords([][2]string{
+		{"GNU.sparse.major", "1"}, {"GNU.sparse.minor", "0"}, {"GNU.sparse.name", "seed.raw"},
+		{"GNU.sparse.realsize", "8192"}, {"mtime", "1700000000"}, {"atime", "1700000000"}, {"ctime", "1700000000"},
+	})
+	mapBlock := padTar([]byte("2\n0\n512\n8192\n0\n"))
+	var sparse bytes.Buffer
+	sparse.Write(tarHeader("./PaxHeaders/seed.raw", 'x', int64(len(records)), mtime))
+	sparse.Write(padTar(records))
+	sparse.Write(tarHeader("./GNUSparseFile.0/seed.raw", '0', int64(len(mapBlock))+512, mtime))
+	sparse.Write(mapBlock)
+	sparse.Write(disk[:512])
+	sparse.Write(make([]byte, 2*tarBlock))
+	requireSeedReads(t, gzipFixed(t, sparse.Bytes()), disk)
+	writeSeedCorpus(t, "FuzzReadRaw", "gnu-pax-sparse", gzipFixed(t, sparse.Bytes()))
+
+	var ustar bytes.Buffer
+	tw := tar.NewWriter(&ustar)
+	hdr := &tar.Header{Name: "seed.raw", Mode: 0o644, Size: int64(len(disk)), ModTime: time.Unix(mtime, 0), Format: tar.FormatUSTAR, Typeflag: tar.TypeReg}
+	if err := tw.WriteHeader(hdr); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := tw.Write(disk); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	requireSeedReads(t, gzipFixed(t, ustar.Bytes()), disk)
+	writeSeedCorpus(t, "FuzzReadRaw", "gnu-ustar", gzipFixed(t, ustar.Bytes()))
+}
+
+// requireSeedReads fails unless archive reads back as disk.
+func requireSeedReads(t *testing.T, archive, disk []byte) {
+	t.Helper()
+	img, err := OpenFormat(bytes.NewReader(archive), int64(len(archive)), Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(disk)+1)
+	if n, _ := img.ReadAt(got, 0); n != len(disk) || !bytes.Equal(got[:n], disk) {
+		t.Fatalf("seed reads back %d bytes, not the disk", n)
+	}
+}
+
+// gzipFixed compresses b with a fixed gzip header (no name, no time).
+func gzipFixed(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -220,12 +220,18 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 
 // vdiImage is a VDI read back as a disk.
 type vdiImage struct {
-	r       io.ReaderAt
-	size    int64
-	offData int64
-	bmap    []uint32
-	extents []Extent
+	r        io.ReaderAt
+	size     int64
+	offData  int64
+	bmap     []uint32
+	extents  []Extent
+	problems []string
 }
+
+// Problems lists what qemu-img check also reports for a vdi: block map entries naming a data
+// block past the number of blocks, and a header count of allocated blocks that disagrees
+// with the map. (Entries shared by two blocks are refused at open.)
+func (im *vdiImage) Problems() []string { return im.problems }
 
 // openVDI opens a dynamic or fixed VDI 1.1 with 1 MiB blocks. Input is treated as hostile:
 // the block map must lie inside the file and be at most 32 MiB, every allocated block must lie
@@ -297,7 +303,14 @@ func openVDI(r io.ReaderAt, fileSize int64) (Image, error) {
 	}
 	seen := make([]uint64, (slots+63)/64)
 	var ext extentList
+	allocated := int64(0)
 	for i, e := range im.bmap {
+		if e < vdiBlockZero {
+			allocated++
+			if int64(e) >= nBlocks && len(im.problems) < 50 {
+				im.problems = append(im.problems, fmt.Sprintf("block map entry %d names data block %d, past the %d blocks of the image", i, e, nBlocks))
+			}
+		}
 		lo := int64(i) * vdiBlockSize
 		if e >= vdiBlockZero || lo >= im.size {
 			continue
@@ -312,6 +325,9 @@ func openVDI(r io.ReaderAt, fileSize int64) (Image, error) {
 		}
 		seen[k/64] |= 1 << (k % 64)
 		ext.add(lo, hi, vdiBlockSize)
+	}
+	if want := int64(le.Uint32(h[0x184:])); want != allocated {
+		im.problems = append(im.problems, fmt.Sprintf("header says %d blocks are allocated, the block map has %d", want, allocated))
 	}
 	im.extents = ext.ext
 	return im, nil

@@ -22,11 +22,13 @@ package diskimage
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 const (
@@ -99,7 +101,12 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	}
 	nBlocks := ceilDiv(size, vhdBlock)
 	batBytes := ceilDiv(nBlocks*4, 512) * 512
-	bw := bufio.NewWriterSize(w, 1<<20)
+	// On a regular file, zero runs inside blocks become holes (as qemu-img leaves them) rather
+	// than written zeros; on a stream they are written.
+	out, err := newRawOut(w)
+	if err != nil {
+		return err
+	}
 	footer := vhdFooter(size, vhdTypeDynamic, 512, seed)
 	be := binary.BigEndian
 
@@ -123,7 +130,7 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 		return nil
 	})
 	for _, b := range [][]byte{footer, dyn, bat} {
-		if _, err := bw.Write(b); err != nil {
+		if err := out.data(b); err != nil {
 			return err
 		}
 	}
@@ -140,11 +147,11 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	})
 	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
 		if off%vhdBlock == 0 {
-			if _, err := bw.Write(bitmap); err != nil {
+			if err := out.data(bitmap); err != nil {
 				return err
 			}
 		}
-		if _, err := bw.Write(data); err != nil {
+		if err := out.data(data); err != nil {
 			return err
 		}
 		prog.reach(min(off+int64(len(data)), size))
@@ -153,10 +160,10 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := bw.Write(footer); err != nil {
+	if err := out.data(footer); err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
+	if err := out.close(); err != nil {
 		return err
 	}
 	prog.finish()
@@ -431,6 +438,7 @@ func openVHD(r io.ReaderAt, fileSize int64) (Image, error) {
 	if n, err := r.ReadAt(raw, int64(batOff)); n < len(raw) {
 		return nil, vhdErr("reading BAT: %v", err)
 	}
+	blockSectors := (v.bitmap + v.block) / 512
 	v.bat = make([]uint32, need)
 	for i := range v.bat {
 		s := be.Uint32(raw[i*4:])
@@ -449,7 +457,39 @@ func openVHD(r io.ReaderAt, fileSize int64) (Image, error) {
 			v.extents = append(v.extents, Extent{off, length})
 		}
 	}
+	if err := checkVHDLayout(v.bat, blockSectors, fileSize, int64(dynOff), int64(batOff), need*4); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// checkVHDLayout refuses a dynamic VHD whose blocks overlap one another or the metadata
+// (footer copy, dynamic header, BAT, footer): a block referenced twice would let a small file
+// map a huge allocated disk, and qemu-img check reports it too. Memory: a sorted copy of the
+// allocated BAT entries.
+func checkVHDLayout(bat []uint32, blockSectors, fileSize, dynOff, batOff, batBytes int64) error {
+	type span struct{ lo, hi, what int64 } // bytes; what: a block index, or <0 for metadata
+	metadata := []string{"the footer copy", "the dynamic header", "the BAT", "the footer"}
+	spans := []span{{0, 512, -1}, {dynOff, dynOff + 1024, -2}, {batOff, batOff + batBytes, -3}, {fileSize - 512, fileSize, -4}}
+	for i, s := range bat {
+		if s != vhdUnallocated {
+			lo := int64(s) * 512
+			spans = append(spans, span{lo, lo + blockSectors*512, int64(i)})
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	name := func(s span) string {
+		if s.what < 0 {
+			return metadata[-s.what-1]
+		}
+		return fmt.Sprintf("block %d", s.what)
+	}
+	for i := 1; i < len(spans); i++ {
+		if a, b := spans[i-1], spans[i]; b.lo < a.hi {
+			return vhdErr("%s at %d overlaps %s at %d (a block or table referenced twice)", name(b), b.lo, name(a), a.lo)
+		}
+	}
+	return nil
 }
 
 func (v *vhdImage) ReadAt(p []byte, off int64) (int, error) {

@@ -392,6 +392,13 @@ type vmdkImage struct {
 	zeroGrains   bool
 	extents      []Extent
 	pool         sync.Pool // *vmdkInflater
+	// used marks the file's sectors the header, grain directory, grain tables and grains
+	// occupy, so that a sector referenced twice is refused (a grain shared by many table
+	// entries would make a small file a huge disk). A compressed grain claims its first sector.
+	used hostUse
+
+	checkOnce sync.Once
+	problems  []string
 }
 
 // openVMDK opens a hosted sparse VMDK extent: streamOptimized in VMware's layout (GD at the
@@ -477,6 +484,10 @@ func (im *vmdkImage) setup(h vmdkHeader) error {
 	if err := readFull(im.r, raw, int64(h.gdOffset)*SectorSize); err != nil {
 		return fmt.Errorf("diskimage: vmdk: grain directory: %w", err)
 	}
+	im.used.claim(0, 1)
+	if !im.used.claim(int64(h.gdOffset), ceilDiv(nGroups*4, SectorSize)) {
+		return fmt.Errorf("diskimage: vmdk: grain directory at sector %d overlaps the header", h.gdOffset)
+	}
 	im.gd = make([]uint32, nGroups)
 	for i := range im.gd {
 		im.gd[i] = binary.LittleEndian.Uint32(raw[i*4:])
@@ -500,6 +511,9 @@ func (im *vmdkImage) scan() error {
 		if err := readFull(im.r, gt, at); err != nil {
 			return fmt.Errorf("diskimage: vmdk: grain table %d: %w", group, err)
 		}
+		if !im.used.claim(int64(t), ceilDiv(int64(len(gt)), SectorSize)) {
+			return fmt.Errorf("diskimage: vmdk: grain table %d at sector %d overlaps the header, the grain directory or another table", group, t)
+		}
 		for i := range im.gtes {
 			g := int64(group)*im.gtes + i
 			if g >= im.nGrains {
@@ -520,6 +534,9 @@ func (im *vmdkImage) scan() error {
 			}
 			if e*SectorSize+need > im.fileSize {
 				return fmt.Errorf("diskimage: vmdk: grain %d at sector %d lies beyond EOF", g, e)
+			}
+			if !im.used.claim(e, ceilDiv(need, SectorSize)) {
+				return fmt.Errorf("diskimage: vmdk: grain %d at sector %d is referenced twice (shared with another grain or metadata)", g, e)
 			}
 			ext.add(lo, hi, im.grainBytes)
 		}
@@ -624,4 +641,42 @@ func (im *vmdkImage) readCompressed(dst []byte, g, e, in int64) error {
 	}
 	copy(dst, z.out[in:])
 	return nil
+}
+
+// Problems checks what opening does not: for a streamOptimized file with markers, every
+// grain's marker must name the grain's own LBA and a compressed length inside the file (the
+// markers qemu-img check and VMware's tools rely on). It reads 12 bytes per allocated grain.
+func (im *vmdkImage) Problems() []string {
+	im.checkOnce.Do(func() {
+		if !im.compressed || !im.markers {
+			return
+		}
+		gt := make([]byte, im.gtes*4)
+		for group, t := range im.gd {
+			if t == 0 || readFull(im.r, gt, int64(t)*SectorSize) != nil {
+				continue
+			}
+			for i := range im.gtes {
+				g := int64(group)*im.gtes + i
+				e := int64(binary.LittleEndian.Uint32(gt[i*4:]))
+				if g >= im.nGrains || e == 0 || (e == 1 && im.zeroGrains) {
+					continue
+				}
+				var m [12]byte
+				if readFull(im.r, m[:], e*SectorSize) != nil {
+					continue // opening checked the grain lies in the file
+				}
+				lba, clen := binary.LittleEndian.Uint64(m[:]), int64(binary.LittleEndian.Uint32(m[8:]))
+				switch {
+				case len(im.problems) >= 50:
+					return
+				case lba != uint64(g*im.grainSectors):
+					im.problems = append(im.problems, fmt.Sprintf("grain %d at sector %d: marker says lba %d, want %d", g, e, lba, g*im.grainSectors))
+				case clen == 0 || clen > 2*im.grainBytes || e*SectorSize+12+clen > im.fileSize:
+					im.problems = append(im.problems, fmt.Sprintf("grain %d at sector %d: compressed length %d is out of range", g, e, clen))
+				}
+			}
+		}
+	})
+	return im.problems
 }
