@@ -137,7 +137,8 @@ func Expect(w *World, st *State, req Request) Outcome { return ExpectSigned(w, s
 //
 // The signature checks follow reference/api's pipeline: the path and the method first, then
 // the query's size and decoding, the signature's shape, the access key, the signature
-// itself, the time window, the STS token, the nonce, Action and Version.
+// itself, the time window, the STS token, the nonce, the parameters' decoding, Action and
+// Version.
 func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams bool) Outcome {
 	if st == nil {
 		st = NewState(time.Time{})
@@ -165,6 +166,9 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
 			return fail("api: "+strconv.Quote(name)+" repeated or not UTF-8", spec.InvalidParameter)
 		}
+	}
+	if rows := tamperAction(req.Tamper); rows != nil {
+		return fail("signature: "+req.Tamper, rows...)
 	}
 	params, known := actionParams[req.Action]
 	if !known {

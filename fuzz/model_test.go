@@ -185,7 +185,7 @@ func TestExpectSigned_Tampers(t *testing.T) {
 		TamperTimestampFormat: "ACS-E08", TamperNoSignature: "ACS-E01", TamperNoTimestamp: "ACS-E09",
 		TamperUnsignedHeader: "ACS-E01", TamperVersion: "ACS-E11", TamperNoAction: "ACS-E09",
 		TamperMethod: "ACS-E12", TamperPath: "ACS-E10", TamperBogusToken: "ACS-E18",
-		TamperForeignToken: "ACS-E19", TamperExpiredToken: "ACS-E17",
+		TamperForeignToken: "ACS-E19", TamperExpiredToken: "ACS-E17", TamperMissingToken: "ACS-E23",
 	}
 	for _, tamper := range Tampers {
 		r := base()

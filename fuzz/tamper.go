@@ -17,7 +17,7 @@ var Tampers = []string{
 	TamperSignatureByte, TamperDate, TamperNonce, TamperSignedHeader, TamperReplay,
 	TamperStaleTimestamp, TamperFutureTimestamp, TamperTimestampFormat, TamperNoSignature,
 	TamperNoTimestamp, TamperUnsignedHeader, TamperVersion, TamperNoAction, TamperMethod,
-	TamperPath, TamperBogusToken, TamperForeignToken, TamperExpiredToken,
+	TamperPath, TamperBogusToken, TamperForeignToken, TamperExpiredToken, TamperMissingToken,
 }
 
 const (
@@ -39,6 +39,7 @@ const (
 	TamperBogusToken      = "bogus-token"      // an STS token the endpoint never issued
 	TamperForeignToken    = "foreign-token"    // an STS token issued for another access key (needs the control API)
 	TamperExpiredToken    = "expired-token"    // STS credentials past their expiry (needs the control API; moves its clock 1 s)
+	TamperMissingToken    = "missing-token"    // a temporary (STS) key sent without its token (needs the control API)
 )
 
 // canSend reports whether g may generate tamper t: the STS tampers need the control API, and
@@ -49,6 +50,8 @@ func (g *Generator) canSend(t string) bool {
 		return g.ControlAPI
 	case TamperExpiredToken:
 		return g.ControlAPI && g.VirtualClock
+	case TamperMissingToken:
+		return g.ControlAPI
 	}
 	return true
 }
@@ -82,7 +85,7 @@ func tamperParse(t, scheme string) []*spec.Code {
 }
 
 // tamperVerify: refusals after the key is known, in the pipeline's order: the signature,
-// the time window, the STS token, the nonce, then Action and Version.
+// the time window, the STS token, the nonce.
 func tamperVerify(t, scheme string) []*spec.Code {
 	mismatch := spec.SignatureDoesNotMatch
 	if scheme == "v1" {
@@ -99,8 +102,18 @@ func tamperVerify(t, scheme string) []*spec.Code {
 		return []*spec.Code{spec.SecurityTokenMismatch}
 	case TamperExpiredToken:
 		return []*spec.Code{spec.SecurityTokenExpired}
+	case TamperMissingToken:
+		return []*spec.Code{spec.MissingSecurityToken}
 	case TamperReplay:
 		return []*spec.Code{spec.SignatureNonceUsed}
+	}
+	return nil
+}
+
+// tamperAction: refusals of Action and Version, which the pipeline checks after it has
+// decoded the parameters (a repeated or non-UTF-8 parameter wins over a wrong Version).
+func tamperAction(t string) []*spec.Code {
+	switch t {
 	case TamperNoAction:
 		return []*spec.Code{spec.MissingCommonParameter}
 	case TamperVersion:
@@ -154,6 +167,18 @@ func (s *Session) signedRequest(ctx context.Context, req Request, k Key) (*http.
 		}
 		s.State.Now = now
 		signer.KeyID, signer.Secret, signer.SecurityToken = c.AccessKeyID, c.AccessKeySecret, c.SecurityToken
+	case TamperMissingToken:
+		if s.World.Accounts[req.Account] == nil {
+			break // an unknown or disabled key is refused before any token is looked at
+		}
+		if s.Control == nil {
+			return nil, errorf("tamper %s needs the control API", req.Tamper)
+		}
+		c, err := s.Control.STS(ctx, req.Account, time.Hour)
+		if err != nil {
+			return nil, err
+		}
+		signer.KeyID, signer.Secret = c.AccessKeyID, c.AccessKeySecret // the token left out
 	case TamperReplay:
 		nonce := acs.NewNonce()
 		signer.Nonce = func() string { return nonce }

@@ -77,6 +77,9 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 			t = TamperBogusToken
 		}
 		req.Tamper = t
+		if (t == TamperNoSignature || t == TamperNoTimestamp) && r.Intn(2) == 0 {
+			req.Scheme = "v1" // V1 has rows of its own for these (ACS-E21, ACS-E22)
+		}
 		return req
 	}
 }
