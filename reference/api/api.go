@@ -215,6 +215,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve runs the pipeline; the order of checks is the order of the statements.
 func (h *Handler) serve(x *exchange) (any, error) {
 	r := x.r
+	// Format from the query first, so that even the refusals below answer in the format asked.
+	if f := acs.PeekParams(r, nil, "Format").Get("Format"); f != "" {
+		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
+	}
 	if r.URL.Path != "/" {
 		return nil, spec.ActionNotFound.Err()
 	}
