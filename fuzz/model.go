@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -140,6 +141,7 @@ func Expect(w *World, st *State, req Request) Outcome { return ExpectSigned(w, s
 // itself, the time window, the STS token, the nonce, the parameters' decoding, Action and
 // Version.
 func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams bool) Outcome {
+	loadParams()
 	if st == nil {
 		st = NewState(time.Time{})
 	}
@@ -219,15 +221,17 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 }
 
 // actionParams: each served action's own parameters and their types — from the spec
-// (ParamsOf), plus the owner parameters every action takes. Filled by init from the
-// embedded document, so a parameter added there is known here.
+// (ParamsOf), plus the owner parameters every action takes. Filled by loadParams from the
+// embedded document on first use (not at init: every eic command would pay for it), so a
+// parameter added there is known here.
 var actionParams = map[string]map[string]string{}
 
 // flattened: per action, the list parameters the spec marks x-eic-flattened; they are sent
 // only as Name.1 … Name.100, never under their bare name.
 var flattened = map[string]map[string]bool{}
 
-func init() {
+// loadParams fills actionParams and flattened once.
+var loadParams = sync.OnceFunc(func() {
 	s := spec.MustLoad()
 	for _, a := range s.Actions() {
 		ps, err := ParamsOf(s, a)
@@ -251,7 +255,7 @@ func init() {
 		m["SignatureType"], m["BearerToken"] = "protocol", "protocol"
 		actionParams[a] = m
 	}
-}
+})
 
 // isInt64: an optional minus sign and decimal digits that fit an int64 (format int64).
 func isInt64(s string) bool {
