@@ -46,8 +46,9 @@ func (w *world) acceptedTask() string {
 }
 
 // recordObjects lists the objects a task of the run names (once each).
+// The exporting account's credentials are kept to delete them after the scenario.
 func (w *world) recordObjects(keys []string) {
-	if w.cfg.results == nil || w.task == nil {
+	if w.task == nil {
 		return
 	}
 	if w.objectsSeen == nil {
@@ -58,6 +59,9 @@ func (w *world) recordObjects(keys []string) {
 			continue
 		}
 		w.objectsSeen[k] = true
-		w.cfg.results.addObject(CreatedObject{Bucket: w.task.bucket, Key: k, TaskID: w.task.id, Location: w.location})
+		w.owned = append(w.owned, objectOwner{bucket: w.task.bucket, key: k, region: w.task.region, account: w.account})
+		if w.cfg.results != nil {
+			w.cfg.results.addObject(CreatedObject{Bucket: w.task.bucket, Key: k, TaskID: w.task.id, Location: w.location})
+		}
 	}
 }

@@ -25,8 +25,15 @@ type Config struct {
 	Control *control.Client
 	// HTTPClient sends the ECS requests; nil means a client with a 60 s timeout.
 	HTTPClient *http.Client
-	// OSSEndpoint overrides the OSS endpoint the SDK derives from the bucket's region.
+	// OSSEndpoint is the OSS endpoint objects are read and deleted through ("http://host:port"
+	// or a host name); empty means the real OSS of the bucket's region, or the control API of
+	// a reference (Control set). An IP address or localhost is addressed path-style.
 	OSSEndpoint string
+	// OSSHTTPClient sends the OSS requests; nil means the SDK's own client.
+	OSSHTTPClient *http.Client
+	// KeepObjects leaves the objects the run's exports created in their buckets; by default
+	// each is deleted after its scenario and the report says so.
+	KeepObjects bool
 	// PollInterval and PollTimeout govern real-time task polling (endpoints without a virtual
 	// clock); defaults 10 s and 2 h. PollStep is the clock advance between polls against the
 	// reference; default 30 s.
@@ -76,6 +83,8 @@ func (c *Config) httpClient() *http.Client {
 	}
 	return defaultClient
 }
+
+func (c *Config) ossHTTPClient() *http.Client { return c.OSSHTTPClient }
 
 func (c *Config) spec() *spec.Spec { return spec.MustLoad() }
 

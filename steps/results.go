@@ -74,6 +74,20 @@ func (r *Results) addObject(o CreatedObject) {
 	r.objects = append(r.objects, o)
 }
 
+// objectDeleted records the outcome of deleting an object the run created.
+func (r *Results) objectDeleted(bucket, key string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.objects {
+		if o := &r.objects[i]; o.Bucket == bucket && o.Key == key && !o.Deleted {
+			o.Deleted, o.DeleteError = err == nil, ""
+			if err != nil {
+				o.DeleteError = firstLine(err.Error())
+			}
+		}
+	}
+}
+
 // Scenarios returns the outcomes in the order they finished.
 func (r *Results) Scenarios() []ScenarioResult {
 	r.mu.Lock()
@@ -216,6 +230,11 @@ type CreatedObject struct {
 	Key      string `json:"key"`
 	TaskID   string `json:"taskId"`
 	Location string `json:"location"`
+	// Deleted: the suite deleted it after its scenario (not with --keep-objects, nor against a
+	// reference read through its control API, whose reset wipes it); DeleteError says why a
+	// deletion failed (delete the object by hand).
+	Deleted     bool   `json:"deleted"`
+	DeleteError string `json:"deleteError,omitempty"`
 }
 
 // Summary counts scenarios.
@@ -480,5 +499,16 @@ func (r Report) WriteSummary(w io.Writer) {
 			}
 			fmt.Fprintf(w, "eic: %s task %s in %s created by %s: %s\n", t.Purpose, t.TaskID, t.Region, t.Location, state)
 		}
+	}
+	if n := len(r.Created.Objects); n > 0 {
+		deleted := 0
+		for _, o := range r.Created.Objects {
+			if o.Deleted {
+				deleted++
+			} else if o.DeleteError != "" {
+				fmt.Fprintf(w, "eic: object oss://%s/%s NOT deleted (%s): delete it by hand\n", o.Bucket, o.Key, o.DeleteError)
+			}
+		}
+		fmt.Fprintf(w, "eic: objects: %d created by the run's exports, %d deleted after their scenarios\n", n, deleted)
 	}
 }

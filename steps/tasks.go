@@ -1,17 +1,13 @@
 package steps
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss/credentials"
 	"github.com/cucumber/godog"
 
 	"github.com/exportimage/eic/internal/acs"
@@ -454,46 +450,6 @@ func (w *world) sourceDisks() (map[string]string, map[string]int64, string) {
 		}
 	}
 	return nil, nil, fmt.Sprintf("the fixtures file gives no source-disk checksums for image %q", w.task.image)
-}
-
-// openObject reads an object: through the control API against the reference, else with the
-// OSS SDK into a temporary file (exports can be large). done releases it.
-func (w *world) openObject(bucket, key string) (io.ReaderAt, int64, func(), error) {
-	ctx := w.ctx()
-	if w.cfg.Control != nil {
-		data, err := w.cfg.Control.Object(ctx, bucket, key)
-		if err != nil {
-			return nil, 0, nil, err
-		}
-		return bytes.NewReader(data), int64(len(data)), func() {}, nil
-	}
-	region := w.task.region
-	if b := w.bucketRegion(bucket); b != "" {
-		region = b
-	}
-	cfg := oss.LoadDefaultConfig().
-		WithCredentialsProvider(credentials.NewStaticCredentialsProvider(w.account.AccessKeyID, w.account.AccessKeySecret, w.account.SecurityToken)).
-		WithRegion(region)
-	if w.cfg.OSSEndpoint != "" {
-		cfg = cfg.WithEndpoint(w.cfg.OSSEndpoint)
-	}
-	client := oss.NewClient(cfg)
-	res, err := client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(bucket), Key: oss.Ptr(key)})
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	defer res.Body.Close()
-	f, err := os.CreateTemp("", "eic-object-*")
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	done := func() { f.Close(); os.Remove(f.Name()) }
-	n, err := io.Copy(f, res.Body)
-	if err != nil {
-		done()
-		return nil, 0, nil, err
-	}
-	return f, n, done, nil
 }
 
 func (w *world) bucketRegion(name string) string {

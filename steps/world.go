@@ -40,6 +40,7 @@ type world struct {
 	last        *exchange
 	task        *task
 	objectsSeen map[string]bool // objects already listed in the report
+	owned       []objectOwner   // objects to delete after the scenario (objects.go)
 	taskCount   int
 }
 

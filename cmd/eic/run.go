@@ -42,6 +42,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	strict := fs.Bool("strict", false, "count @assumption failures against the verdict")
 	token := fs.String("control-token", os.Getenv("EIC_CONTROL_TOKEN"), "control API `token` of a reference endpoint (eic serve prints it; env EIC_CONTROL_TOKEN); enables @reference scenarios")
 	minCoverage := fs.Float64("min-coverage", 0, "minimum share of documented rules and error rows proven by a passing scenario for PASS, as a `fraction` (0.8) or percent (80); 0 means at least one")
+	ossEndpoint := fs.String("oss-endpoint", "", "OSS `endpoint` the object steps read and delete exported objects through (URL or host; eic serve's --oss-listen); default the real OSS of each bucket's region, or the control API of a reference")
+	keepObjects := fs.Bool("keep-objects", false, "leave the objects the run's exports created in their buckets (default: each is deleted after its scenario, and the report says so)")
 	var extra stringList
 	fs.Var(&extra, "features", "also run the .feature files under `DIR` (or one file), e.g. eic fuzz findings; repeatable")
 	if code, done := parseFlags(fs, args); done {
@@ -114,6 +116,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Signature = *signature
 	cfg.Region = *region
+	cfg.KeepObjects = *keepObjects
+	if *ossEndpoint != "" {
+		cfg.OSSEndpoint, cfg.OSSHTTPClient = *ossEndpoint, nil
+	}
 	if err := steps.Preflight(context.Background(), cfg); err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", err)
 		return 2
