@@ -124,8 +124,10 @@ func Run(opts RunOptions) (rep Report, err error) {
 		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
 	}
 	cfg.locations = map[string]string{}
+	cfg.scenarios = map[string]pickleInfo{}
 	for _, p := range pickles {
 		cfg.locations[p.key] = p.where
+		cfg.scenarios[p.key] = p
 	}
 	started := time.Now()
 	status := suite.Run()
@@ -187,6 +189,8 @@ func builtinFolders(fsys fs.FS) []string {
 type pickleInfo struct {
 	key, where string // where: file:line of the scenario or outline row
 	tags       []string
+	id         string   // stable scenario ID (scenario.go)
+	keywords   []string // keyword of each step
 }
 
 // features parses the features the options select.
@@ -211,8 +215,9 @@ func retrieve(suite godog.TestSuite) ([]pickleInfo, error) {
 	var out []pickleInfo
 	for _, f := range feats {
 		lines := astLines(f.GherkinDocument)
+		ix := indexDocument(f.GherkinDocument)
 		for _, p := range f.Pickles {
-			info := pickleInfo{key: pickleKey(p), where: p.Uri}
+			info := pickleInfo{key: pickleKey(p), where: p.Uri, id: scenarioID(p, ix.rows), keywords: ix.stepKeywords(p)}
 			if n := len(p.AstNodeIds); n > 0 {
 				if l, ok := lines[p.AstNodeIds[n-1]]; ok {
 					info.where = p.Uri + ":" + strconv.FormatInt(l, 10)
