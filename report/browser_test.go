@@ -14,8 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/exportimage/eic/report"
 	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/report"
 	"github.com/exportimage/eic/spec"
 	"github.com/exportimage/eic/steps"
 )
