@@ -32,6 +32,8 @@ type Spec struct {
 	Doc   *openapi3.T
 	Rules []Rule
 	ops   map[string]*Operation
+
+	variants []Variant
 }
 
 // Operation is one RPC action: the operation whose operationId is the action, and the path item
@@ -62,6 +64,24 @@ type Rule struct {
 	Title  string   `yaml:"title"`
 	Text   string   `yaml:"text"`
 	Errors []string `yaml:"errors"`
+}
+
+// Variant is a known real alternative to an error row (x-eic-variants): the same refusal as
+// the row, observed or documented with another message and sometimes another code. A
+// response matching a variant is conformant; one with the row's status and code but neither
+// the row's message nor a variant's is "message drift" (reported, failing only with --strict).
+type Variant struct {
+	ID string `yaml:"id"` // the error row it is a variant of
+	// Status and Code default to the row's (a message-only variant).
+	Status  int    `yaml:"status"`
+	Code    string `yaml:"code"`
+	Message string `yaml:"message"` // verbatim; %s stands for any non-empty text
+	Source  string `yaml:"source"`  // where it was documented or observed
+}
+
+// Matches reports whether a wire message has the variant's shape (see Code.Matches).
+func (v Variant) Matches(message string) bool {
+	return (&Code{message: v.Message}).Matches(message)
 }
 
 var (
@@ -122,7 +142,8 @@ func Parse(data []byte) (*Spec, error) {
 		rowIDs[r.ID] = true
 	}
 	var ext struct {
-		Rules []Rule `yaml:"x-eic-rules"`
+		Rules    []Rule    `yaml:"x-eic-rules"`
+		Variants []Variant `yaml:"x-eic-variants"`
 	}
 	if err := yaml.Unmarshal(data, &ext); err != nil {
 		return nil, fmt.Errorf("spec: x-eic-rules: %w", err)
@@ -143,6 +164,22 @@ func Parse(data []byte) (*Spec, error) {
 		}
 	}
 	s.Rules = ext.Rules
+	for _, v := range ext.Variants {
+		row := CodeByID(v.ID)
+		if row == nil {
+			return nil, fmt.Errorf("spec: x-eic-variants: unknown error row %q", v.ID)
+		}
+		if v.Status == 0 {
+			v.Status = row.Status()
+		}
+		if v.Code == "" {
+			v.Code = row.Code
+		}
+		if v.Message == "" || v.Source == "" {
+			return nil, fmt.Errorf("spec: x-eic-variants: variant of %s needs a message and a source", v.ID)
+		}
+		s.variants = append(s.variants, v)
+	}
 	return s, nil
 }
 
@@ -164,6 +201,17 @@ func (s *Spec) Operation(action string) (*Operation, error) {
 		return nil, fmt.Errorf("spec: no operation for action %q", action)
 	}
 	return op, nil
+}
+
+// Variants returns the known variants of the error row id (none for most rows).
+func (s *Spec) Variants(id string) []Variant {
+	var out []Variant
+	for _, v := range s.variants {
+		if v.ID == id {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // Rule returns the rule with that ID, or nil.

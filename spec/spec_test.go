@@ -242,3 +242,22 @@ func TestCheck_BrokenDocuments(t *testing.T) {
 		}
 	}
 }
+
+func TestSpec_Variants(t *testing.T) {
+	s := MustLoad()
+	vs := s.Variants("ACS-E02")
+	if len(vs) == 0 || vs[0].Code != "SignatureDoesNotMatch" || vs[0].Status != 400 {
+		t.Fatalf("variants of ACS-E02 = %+v, want the row's status and code filled in", vs)
+	}
+	if !vs[0].Matches("Specified signature does not match our calculation. server StringToSign is [ACS3-HMAC-SHA256\nabc]") {
+		t.Error("V3 message with the server's StringToSign does not match its variant")
+	}
+	if vs[0].Matches("Specified signature does not match our calculation.") {
+		t.Error("the documented sentence alone matches the variant that appends the string to sign")
+	}
+	for _, r := range s.Rules {
+		if r.Quote == "" || r.Source == "" {
+			t.Errorf("rule %s: source %q quote %q, want both", r.ID, r.Source, r.Quote)
+		}
+	}
+}

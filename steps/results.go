@@ -197,16 +197,18 @@ type Created struct {
 	Objects []CreatedObject `json:"objects"`
 }
 
-// CreatedTask is one export task the run created. Unintended tasks (a request the scenario
-// expected to be refused, or a validation check answered with a task instead of
-// DryRunOperation) are cancelled at once.
+// CreatedTask is one export task the run created.
 type CreatedTask struct {
-	TaskID    string `json:"taskId"`
-	Region    string `json:"region"`
-	Image     string `json:"image"`
-	Bucket    string `json:"bucket"`
-	Location  string `json:"location"` // the scenario that created it
-	Intended  bool   `json:"intended"`
+	TaskID   string `json:"taskId"`
+	Region   string `json:"region"`
+	Image    string `json:"image"`
+	Bucket   string `json:"bucket"`
+	Location string `json:"location"` // the scenario that created it
+	// Purpose is why the task exists: "export" (the scenario meant to export), "validation"
+	// (a check that a request passes validation was answered with a task instead of
+	// DryRunOperation) or "unintended" (the scenario expected a refusal). Tasks of the last
+	// two kinds are cancelled at once.
+	Purpose   string `json:"purpose"`
 	Cancelled bool   `json:"cancelled,omitempty"`
 	// CancelError is set when cancelling an unintended task failed: clean it up by hand.
 	CancelError string `json:"cancelError,omitempty"`
@@ -464,12 +466,12 @@ func (r Report) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "eic: message drift %s %s (%s): documented %q, got %q\n", d.Location, d.Code, d.ID, d.Documented, d.Got)
 	}
 	for _, t := range r.Created.Tasks {
-		if !t.Intended {
+		if t.Purpose != "export" {
 			state := "cancelled"
 			if !t.Cancelled {
 				state = "NOT cancelled (" + t.CancelError + "): cancel it by hand"
 			}
-			fmt.Fprintf(w, "eic: unintended task %s in %s created by %s: %s\n", t.TaskID, t.Region, t.Location, state)
+			fmt.Fprintf(w, "eic: %s task %s in %s created by %s: %s\n", t.Purpose, t.TaskID, t.Region, t.Location, state)
 		}
 	}
 }

@@ -120,7 +120,78 @@ func (w *world) taskEnded() error {
 	return nil
 }
 
-func (w *world) listedAs(status string) error {
+func (w *world) listedAs(status string) error { return w.listedAsOneOf(status) }
+
+// endsWithin polls the task until it has ended (Finished, Failed or Deleted), for at most
+// the given minutes of the endpoint's time: a cancelled task may take time to end, so it is
+// never read once. Against a virtual clock the clock is advanced instead of sleeping.
+func (w *world) endsWithin(minutes int) error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	ctx := w.ctx()
+	limit := time.Duration(minutes) * time.Minute
+	deadline := time.Now().Add(limit)
+	var waited time.Duration
+	for {
+		b, err := w.taskAttr()
+		if err != nil {
+			return err
+		}
+		got := str(b.Fields["TaskStatus"])
+		if terminal[got] {
+			return nil
+		}
+		if w.cfg.virtualClock(ctx) {
+			if waited >= limit {
+				return w.failf("task status = %q after %s, want an ended state (Finished, Failed or Deleted)", got, limit)
+			}
+			step := 10 * time.Second
+			if _, err := w.cfg.Control.Advance(ctx, step); err != nil {
+				return w.fail(err)
+			}
+			waited += step
+			continue
+		}
+		if time.Now().After(deadline) {
+			return w.failf("task status = %q after %s, want an ended state (Finished, Failed or Deleted)", got, limit)
+		}
+		t := time.NewTimer(min(w.cfg.pollInterval(), 5*time.Second))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return w.fail(ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// objectsStartWithPrefix checks every object the task names starts with the request's
+// OSSPrefix ("Prefix of the OSS object", the only naming fact the document gives).
+func (w *world) objectsStartWithPrefix() error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, w.task.prefix) {
+			return w.failf("object %q, want a name starting with the OSSPrefix %q", k, w.task.prefix)
+		}
+	}
+	return nil
+}
+
+// listedAsEither accepts two states: right after submission a task may still be Waiting
+// (queued behind other tasks, as the DescribeTasks document defines it) or already Processing.
+func (w *world) listedAsEither(a, b string) error { return w.listedAsOneOf(a, b) }
+
+func (w *world) listedAsOneOf(states ...string) error {
 	if err := w.listTasks(); err != nil {
 		return err
 	}
@@ -141,8 +212,13 @@ func (w *world) listedAs(status string) error {
 		if str(m["TaskId"]) != w.task.id {
 			continue
 		}
-		if got := str(m["TaskStatus"]); got != status {
-			return w.failf("listed task status = %q, want %q", got, status)
+		got := str(m["TaskStatus"])
+		ok := false
+		for _, st := range states {
+			ok = ok || got == st
+		}
+		if !ok {
+			return w.failf("listed task status = %q, want %q", got, strings.Join(states, `" or "`))
 		}
 		if got := str(m["TaskAction"]); got != "ExportImage" {
 			return w.failf("listed TaskAction = %q, want \"ExportImage\"", got)
@@ -196,6 +272,7 @@ func (w *world) taskObjects() ([]string, error) {
 		}
 	}
 	sort.Strings(keys)
+	w.recordObjects(keys)
 	return keys, nil
 }
 

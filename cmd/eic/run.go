@@ -122,7 +122,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: *format, Output: stdout,
 		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra})
 	if err != nil {
-		fmt.Fprintf(stderr, "eic run: %v\n", firstLine(err.Error()))
+		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
 		return 2
 	}
 	rep.WriteSummary(stderr)
@@ -145,9 +145,9 @@ type stringList []string
 func (l *stringList) String() string     { return strings.Join(*l, ",") }
 func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
-func firstLine(s string) string {
-	s, _, _ = strings.Cut(s, "\n")
-	return s
+// oneLine joins a multi-line error (godog's parser errors) into one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
 }
 
 // checkOutputs makes sure every output file (--report, name:FILE formatters) can be written

@@ -9,7 +9,7 @@ Feature: export quotas and one export per image
     When I export the image
     Then the export is accepted
     When I export the image
-    Then the request is refused with error "EI-E12"
+    Then the request is refused with 403 ImageIsExporting (EI-E12)
 
   @core @costly @EI-R16
   Scenario: an image can be exported again once its task has ended
@@ -28,7 +28,7 @@ Feature: export quotas and one export per image
     Then the export is accepted
     Given an export request for image "datadisks4" to bucket "formats"
     When I export the image
-    Then the request is refused with error "EI-E22"
+    Then the request is refused with 403 ConcurrentQuotaExceed.ExportImage (EI-E22)
     When I wait for the task to be "Finished"
     And an export request for image "datadisks4" to bucket "formats"
     And I export the image
@@ -54,7 +54,7 @@ Feature: export quotas and one export per image
     Then the export is accepted
     When I wait for the task to be "Finished"
     And I export the image
-    Then the request is refused with error "EI-E23"
+    Then the request is refused with 403 WeeklyQuotaExceed.ExportImage (EI-E23)
 
   @assumption @reference @costly @EI-R17
   Scenario: the weekly quota is a rolling window of 7 days
@@ -67,7 +67,7 @@ Feature: export quotas and one export per image
     And I export the image
     Then the export is accepted
 
-  @core @reference @EI-R17 @EI-P5 @ACS-E14
+  @assumption @reference @EI-R17 @EI-P5 @ACS-E14
   Scenario: DryRun uses no quota
     Given the export quota of account "main" in region "formats" is 1 concurrent and 1 weekly
     And an export request for image "formats-custom" to bucket "formats"

@@ -18,7 +18,7 @@ Feature: response envelopes and the gateway
     And I ask for "<format>" responses
     And the parameter "ImageId" is "{image:missing}"
     When I export the image
-    Then the request is refused with error "EI-E08"
+    Then the request is refused with 404 InvalidImageId.NotFound (EI-E08)
     And the response is "<format>"
 
     Examples:
@@ -47,20 +47,20 @@ Feature: response envelopes and the gateway
   Scenario: the error envelope has HostId and Recommend
     Given the parameter "OSSBucket" is "{bucket:missing}"
     When I export the image
-    Then the request is refused with error "EI-E16"
+    Then the request is refused with 400 InvalidOSSBucket.NotFound (EI-E16)
     And the error envelope is complete
 
   @core @EI-P4 @ACS-E10
   Scenario: an unknown action is refused
     When I call "ExportImages"
-    Then the request is refused with error "ACS-E10"
+    Then the request is refused with 404 InvalidAction.NotFound (ACS-E10)
 
   @core @EI-P4 @ACS-E11
   Scenario Outline: another API version is refused
     Given I sign requests with "<version>"
     And the API version is "2016-04-28"
     When I export the image
-    Then the request is refused with error "ACS-E11"
+    Then the request is refused with 400 InvalidVersion (ACS-E11)
 
     Examples:
       | version |
@@ -71,7 +71,7 @@ Feature: response envelopes and the gateway
   Scenario: an HTTP method other than GET or POST is refused
     Given the HTTP method is "PUT"
     When I export the image
-    Then the request is refused with error "ACS-E12"
+    Then the request is refused with 403 UnsupportedHTTPMethod (ACS-E12)
 
   @core @EI-P4 @ACS-E14
   Scenario: GET is accepted like POST
@@ -84,10 +84,10 @@ Feature: response envelopes and the gateway
   Scenario: a parameter of the wrong type is refused naming it
     Given the parameter "DryRun" is "maybe"
     When I export the image
-    Then the request is refused with error "ACS-E20"
+    Then the request is refused with 400 InvalidParameter (ACS-E20)
 
   @core @reference @EI-P4 @ACS-E13
   Scenario: a throttled request answers Throttling.User
     Given the next request is throttled
     When I export the image
-    Then the request is refused with error "ACS-E13"
+    Then the request is refused with 400 Throttling.User (ACS-E13)

@@ -12,7 +12,7 @@ Feature: injected server faults
   Scenario: an injected internal error answers InternalError and a retry succeeds
     Given the next request fails with "internal-error"
     When I export the image
-    Then the request is refused with error "ACS-E15"
+    Then the request is refused with 500 InternalError (ACS-E15)
     And the error envelope is complete
     When I export the image
     Then the request passes validation
@@ -21,7 +21,7 @@ Feature: injected server faults
   Scenario: an injected outage answers ServiceUnavailable and a retry succeeds
     Given the next request fails with "unavailable"
     When I export the image
-    Then the request is refused with error "ACS-E16"
+    Then the request is refused with 503 ServiceUnavailable (ACS-E16)
     And the error envelope is complete
     When I export the image
     Then the request passes validation
@@ -32,7 +32,7 @@ Feature: injected server faults
     And the next request fails with "unavailable"
     When I export the image
     Then the response is "XML"
-    And the request is refused with error "ACS-E16"
+    And the request is refused with 503 ServiceUnavailable (ACS-E16)
     And the error envelope is complete
 
   @core @reference @EI-P4 @ACS-E15
@@ -43,10 +43,10 @@ Feature: injected server faults
     Given I am account "other"
     When I call "DescribeTasks" with:
       | RegionId | {region:home} |
-    Then the request is refused with error "ACS-E15"
+    Then the request is refused with 500 InternalError (ACS-E15)
     When I call "DescribeTasks" with:
       | RegionId | {region:home} |
-    Then the request is refused with error "ACS-E15"
+    Then the request is refused with 500 InternalError (ACS-E15)
     When I call "DescribeTasks" with:
       | RegionId | {region:home} |
     Then the request succeeds

@@ -24,40 +24,40 @@ Feature: signatures and replay protection
     Given I sign requests with "v3"
     And the signature is computed with a wrong secret
     When I export the image
-    Then the request is refused with error "ACS-E02"
+    Then the request is refused with 400 SignatureDoesNotMatch (ACS-E02)
 
   @core @EI-P2 @ACS-E03
   Scenario: a wrong V1 signature is refused
     Given I sign requests with "v1"
     And the signature is computed with a wrong secret
     When I export the image
-    Then the request is refused with error "ACS-E03"
+    Then the request is refused with 400 SignatureDoesNotMatch (ACS-E03)
 
   @core @EI-P1 @ACS-E01
   Scenario: a V3 request without Authorization is refused
     Given I sign requests with "v3"
     And the request carries no signature
     When I export the image
-    Then the request is refused with error "ACS-E01"
+    Then the request is refused with 400 IncompleteSignature (ACS-E01)
 
   @core @EI-P2 @ACS-E01
   Scenario: a V1 request without Signature is refused
     Given I sign requests with "v1"
     And the request carries no signature
     When I export the image
-    Then the request is refused with error "ACS-E01"
+    Then the request is refused with 400 IncompleteSignature (ACS-E01)
 
   @core @EI-P1 @ACS-E04
   Scenario: an unknown access key is refused
     Given the access key is unknown
     When I export the image
-    Then the request is refused with error "ACS-E04"
+    Then the request is refused with 404 InvalidAccessKeyId.NotFound (ACS-E04)
 
   @core @EI-P1 @ACS-E05
   Scenario: a disabled access key is refused
     Given I am account "disabled"
     When I export the image
-    Then the request is refused with error "ACS-E05"
+    Then the request is refused with 400 InvalidAccessKeyId.Inactive (ACS-E05)
 
   @core @EI-P3 @ACS-E06
   Scenario Outline: a replayed nonce is refused
@@ -65,7 +65,7 @@ Feature: signatures and replay protection
     When I export the image
     Then the request passes validation
     When I replay the last request
-    Then the request is refused with error "ACS-E06"
+    Then the request is refused with 400 SignatureNonceUsed (ACS-E06)
 
     Examples:
       | version |
@@ -77,7 +77,7 @@ Feature: signatures and replay protection
     Given I sign requests with "<version>"
     And the request time is 20 minutes in the "<direction>"
     When I export the image
-    Then the request is refused with error "ACS-E07"
+    Then the request is refused with 400 InvalidTimeStamp.Expired (ACS-E07)
 
     Examples:
       | version | direction |
@@ -96,7 +96,7 @@ Feature: signatures and replay protection
     Given I sign requests with "<version>"
     And the request time is malformed
     When I export the image
-    Then the request is refused with error "ACS-E08"
+    Then the request is refused with 400 InvalidTimeStamp.Format (ACS-E08)
 
     Examples:
       | version |
@@ -108,7 +108,7 @@ Feature: signatures and replay protection
     Given I sign requests with "v1"
     And the common parameter "Timestamp" is left out
     When I export the image
-    Then the request is refused with error "ACS-E09"
+    Then the request is refused with 400 MissingParameter (ACS-E09)
 
   @core @EI-P8 @reference @ACS-E14
   Scenario: STS credentials are accepted
@@ -121,18 +121,18 @@ Feature: signatures and replay protection
     Given I use STS credentials of account "main" valid for "10m"
     And 20 minutes pass
     When I export the image
-    Then the request is refused with error "ACS-E17"
+    Then the request is refused with 400 InvalidSecurityToken.Expired (ACS-E17)
 
   @core @EI-P8 @reference @ACS-E18
   Scenario: a security token the endpoint never issued is refused
     Given I use STS credentials of account "main" valid for "1h"
     And the security token is "CAIS-eic-not-a-real-token"
     When I export the image
-    Then the request is refused with error "ACS-E18"
+    Then the request is refused with 400 InvalidSecurityToken.Malformed (ACS-E18)
 
   @core @EI-P8 @reference @ACS-E19
   Scenario: a security token of another session is refused
     Given I use STS credentials of account "main" valid for "1h"
     And the security token comes from another STS session
     When I export the image
-    Then the request is refused with error "ACS-E19"
+    Then the request is refused with 400 InvalidSecurityToken.MismatchWithAccessKey (ACS-E19)

@@ -10,7 +10,7 @@ Feature: CancelTask
     Then the export is accepted
     When I cancel the task
     Then the request succeeds
-    And the task has ended
+    And the task ends within 10 minutes
 
   @assumption @costly @EI-P6
   Scenario: a cancelled export is Deleted and leaves no object
@@ -18,6 +18,7 @@ Feature: CancelTask
     Then the export is accepted
     When I cancel the task
     Then the request succeeds
+    And the task ends within 10 minutes
     And the task is "Deleted"
     And the task is listed as "Deleted"
 
@@ -27,6 +28,7 @@ Feature: CancelTask
     Then the export is accepted
     When I cancel the task
     Then the request succeeds
+    And the task ends within 10 minutes
     When I export the image
     Then the export is accepted
 
@@ -36,18 +38,18 @@ Feature: CancelTask
     Then the export is accepted
     When I wait for the task to be "Finished"
     And I cancel the task
-    Then the request is refused with error "CO-E02"
+    Then the request is refused with 403 InvalidTaskId.IncorrectTaskStatus (CO-E02)
 
   @core @EI-P6 @CO-E01
   Scenario: an unknown task cannot be cancelled
     When I call "CancelTask" with:
       | RegionId | {region:home}         |
       | TaskId   | t-eic-no-such-task-01 |
-    Then the request is refused with error "CO-E01"
+    Then the request is refused with 400 InvalidTaskId.NotFound (CO-E01)
 
   @core @EI-P6 @CO-E03
   Scenario: a task of another action cannot be cancelled
     When I call "CancelTask" with:
       | RegionId | {region:home}        |
       | TaskId   | {task:other-action}  |
-    Then the request is refused with error "CO-E03"
+    Then the request is refused with 403 InvalidTaskId.TaskActionNotSupport (CO-E03)
