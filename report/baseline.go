@@ -61,7 +61,7 @@ func (e Entry) IsRuleOrError() bool { return ruleOrErrorID.MatchString(e.ID) }
 func LoadBaseline(path string) (*Baseline, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
+		return nil, err
 	}
 	b, err := ParseBaseline(data)
 	if err != nil {

@@ -20,6 +20,9 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"upper":       strings.ToUpper,
 	"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) },
 	"failureView": func(f failure, open bool) failureView { return failureView{F: f, Open: open} },
+	// frag links to a scenario's section. Its ID (slug characters, '+' and '/') needs no
+	// escaping, and JUnit files link to the same unescaped fragment.
+	"frag": func(id string) template.URL { return template.URL("#" + id) },
 }).Parse(pageSource))
 
 // page is what the template renders.

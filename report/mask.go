@@ -12,10 +12,14 @@ var masks = []struct {
 }{
 	// V3: Authorization: ACS3-HMAC-SHA256 Credential=LTAI…,SignedHeaders=…,Signature=hex
 	{regexp.MustCompile(`(Credential=[^,\s]{0,4})[^,\s]*`), "${1}***"},
-	// V1 query, V3 header and URL-encoded forms in an echoed string to sign.
-	{regexp.MustCompile(`((?:^|[?&,\s;])Signature(?:=|%3D|%253D))[^&,\s%]*`), "${1}***"},
-	{regexp.MustCompile(`((?:^|[?&\s;]|%26|%2526)AccessKeyId(?:=|%3D|%253D)[^&\s%]{0,4})[^&\s%]*`), "${1}***"},
-	{regexp.MustCompile(`((?:^|[?&\s;]|%26|%2526)SecurityToken(?:=|%3D|%253D))[^&\s%]*`), "${1}***"},
+	// V1 query and V3 header: the value runs to the next '&', ',' or blank.
+	{regexp.MustCompile(`((?:^|[?&,\s;])Signature=)[^&,\s"]*`), "${1}***"},
+	{regexp.MustCompile(`((?:^|[?&\s;])AccessKeyId=[^&\s"]{0,4})[^&\s"]*`), "${1}***"},
+	{regexp.MustCompile(`((?:^|[?&\s;])SecurityToken=)[^&\s"]*`), "${1}***"},
+	// URL-encoded in a server's echoed string to sign: the value runs to the next %26 ('&').
+	{regexp.MustCompile(`((?:^|&|%26|%2526)Signature(?:%3D|%253D)).*?(%26|%2526|["\s]|$)`), "${1}***${2}"},
+	{regexp.MustCompile(`((?:^|&|%26|%2526)AccessKeyId(?:%3D|%253D)[^%"\s]{0,4}).*?(%26|%2526|["\s]|$)`), "${1}***${2}"},
+	{regexp.MustCompile(`((?:^|&|%26|%2526)SecurityToken(?:%3D|%253D)).*?(%26|%2526|["\s]|$)`), "${1}***${2}"},
 	{regexp.MustCompile(`(?i)((?:x-acs-security-token|x-acs-accesskey-id)\s*:\s*)\S*`), "${1}***"},
 	{regexp.MustCompile(`(?i)(Authorization\s*:\s*Bearer\s+)\S+`), "${1}***"},
 	{regexp.MustCompile(`("(?:AccessKeySecret|SecurityToken|Signature)"\s*:\s*")[^"]*`), "${1}***"},
