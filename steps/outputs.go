@@ -52,13 +52,13 @@ func splitFormats(list string) (godogFormats string, own []output, err error) {
 }
 
 // writeOwn writes the junit and cucumber outputs once the run has ended.
-func writeOwn(own []output, results []ScenarioResult, strict bool, stdout io.Writer) error {
+func writeOwn(own []output, results []ScenarioResult, strict bool, page string, stdout io.Writer) error {
 	for _, o := range own {
 		var data []byte
 		var err error
 		switch o.name {
 		case "junit":
-			data, err = JUnit(results, strict)
+			data, err = junitWithPage(results, strict, page)
 		case "cucumber":
 			data, err = os.ReadFile(o.tmp)
 			os.Remove(o.tmp)
@@ -123,6 +123,12 @@ type junitMessage struct {
 // @assumption failure is <skipped> "assumption not met (reported apart)" unless strict, as it
 // does not count against the verdict.
 func JUnit(results []ScenarioResult, strict bool) ([]byte, error) {
+	return junitWithPage(results, strict, "")
+}
+
+// junitWithPage is JUnit whose failures start with a link to their section of the
+// conformance page (page#<scenario ID>), when page is set.
+func junitWithPage(results []ScenarioResult, strict bool, page string) ([]byte, error) {
 	byFile := map[string]*junitSuite{}
 	var files []string
 	all := junitSuites{Name: "eic"}
@@ -152,6 +158,10 @@ func JUnit(results []ScenarioResult, strict bool) ([]byte, error) {
 			s.Skipped++
 		default:
 			c.Failure = &junitMessage{Message: firstLine(r.Error), Type: "failed", Text: r.Error}
+			if page != "" && r.ID != "" {
+				c.Failure.Text = "conformance page: " + page + "#" + r.ID + "\n" + r.Error
+				c.Failure.Message += " (" + page + "#" + r.ID + ")"
+			}
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, c)

@@ -59,3 +59,22 @@ func TestScenarioID_Forms(t *testing.T) {
 		})
 	}
 }
+
+// With a conformance page, each JUnit failure starts with a link to its section.
+func TestJUnit_LinksFailuresToThePage(t *testing.T) {
+	results := []ScenarioResult{
+		{ID: "EI-R1/a", Name: "a", Location: "x.feature:1", Status: "failed", Error: "boom", Tags: []string{"@core"}},
+		{ID: "EI-R1/b", Name: "b", Location: "x.feature:5", Status: "passed", Tags: []string{"@core"}},
+	}
+	data, err := junitWithPage(results, false, "out/eic.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(data); !strings.Contains(got, "conformance page: out/eic.html#EI-R1/a&#xA;boom") || strings.Contains(got, "#EI-R1/b") {
+		t.Errorf("JUnit with a page:\n%s\nwant the failure (only) linked to out/eic.html#EI-R1/a", got)
+	}
+	plain, _ := JUnit(results, false)
+	if strings.Contains(string(plain), "conformance page") {
+		t.Error("JUnit without a page links to one")
+	}
+}

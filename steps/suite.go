@@ -45,6 +45,9 @@ type RunOptions struct {
 	Randomize int64
 	// StopOnFailure ends the run at the first failing scenario (the teeth tests need one).
 	StopOnFailure bool
+	// PageLink, when set, is the conformance page (eic run --format html:FILE); each JUnit
+	// failure then links to its section, PageLink#<scenario ID>.
+	PageLink string
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -134,7 +137,7 @@ func Run(opts RunOptions) (rep Report, err error) {
 	if status == 2 {
 		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
 	}
-	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, out); err != nil {
+	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, opts.PageLink, out); err != nil {
 		return Report{}, err
 	}
 	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)

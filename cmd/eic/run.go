@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/internal/control"
+	conformance "github.com/exportimage/eic/report"
 	"github.com/exportimage/eic/steps"
 )
 
@@ -42,6 +44,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	strict := fs.Bool("strict", false, "count @assumption failures against the verdict")
 	token := fs.String("control-token", os.Getenv("EIC_CONTROL_TOKEN"), "control API `token` of a reference endpoint (eic serve prints it; env EIC_CONTROL_TOKEN); enables @reference scenarios")
 	minCoverage := fs.Float64("min-coverage", 0, "minimum share of documented rules and error rows proven by a passing scenario for PASS, as a `fraction` (0.8) or percent (80); 0 means at least one")
+	baseline := fs.String("baseline", "", "compare with this `file` (an earlier --report JSON, or a known-failures list of scenario or rule/error IDs with reasons): the verdict fails only on regressions")
 	var extra stringList
 	fs.Var(&extra, "features", "also run the .feature files under `DIR` (or one file), e.g. eic fuzz findings; repeatable")
 	if code, done := parseFlags(fs, args); done {
@@ -74,6 +77,15 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic run: %v\n", err)
 		return 2
 	}
+	var base *conformance.Baseline
+	if *baseline != "" {
+		var err error
+		if base, err = conformance.LoadBaseline(*baseline); err != nil {
+			fmt.Fprintf(stderr, "eic run: --baseline: %v\n", err)
+			return 2
+		}
+	}
+	godogFormat, page := splitPage(*format)
 	for _, dir := range extra {
 		if _, err := os.Stat(dir); err != nil {
 			fmt.Fprintf(stderr, "eic run: --features: %v\n", err)
@@ -119,13 +131,22 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: *format, Output: stdout,
-		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra})
+	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
+		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra, PageLink: page})
 	if err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
 		return 2
 	}
+	var diff *conformance.Diff
+	if base != nil {
+		d := conformance.Compare(base, rep)
+		conformance.Apply(&rep, d)
+		diff = &d
+	}
 	rep.WriteSummary(stderr)
+	if diff != nil {
+		diff.WriteSummary(stderr)
+	}
 	if *report != "" {
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err == nil {
@@ -133,6 +154,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "eic run: --report: %v\n", err)
+			return 2
+		}
+	}
+	if page != "" {
+		var buf bytes.Buffer
+		err := conformance.WriteHTML(&buf, rep, diff)
+		if err == nil {
+			err = os.WriteFile(page, buf.Bytes(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "eic run: --format html: %v\n", err)
 			return 2
 		}
 	}
@@ -181,13 +213,33 @@ func checkOutputs(formats, report string) error {
 	return nil
 }
 
-var knownFormatters = map[string]bool{"pretty": true, "progress": true, "junit": true, "cucumber": true, "events": true}
+var knownFormatters = map[string]bool{"pretty": true, "progress": true, "junit": true, "cucumber": true, "events": true, "html": true}
+
+// splitPage takes html:FILE (the conformance page, written by eic) out of the formatter list.
+// With no formatter left the console stays quiet: only eic's summary is printed.
+func splitPage(list string) (rest, page string) {
+	var keep []string
+	for _, f := range strings.Split(list, ",") {
+		if name, file, _ := strings.Cut(f, ":"); name == "html" {
+			page = file
+			continue
+		}
+		keep = append(keep, f)
+	}
+	if len(keep) == 0 {
+		keep = append(keep, "progress:"+os.DevNull)
+	}
+	return strings.Join(keep, ","), page
+}
 
 func checkFormats(list string) error {
 	for _, f := range strings.Split(list, ",") {
 		name, file, hasFile := strings.Cut(f, ":")
 		if !knownFormatters[name] {
-			return fmt.Errorf("unknown formatter %q (want pretty, progress, junit, cucumber or events)", name)
+			return fmt.Errorf("unknown formatter %q (want pretty, progress, junit, cucumber, events or html:FILE)", name)
+		}
+		if name == "html" && file == "" {
+			return fmt.Errorf("formatter html needs a file: html:FILE")
 		}
 		if hasFile && file == "" {
 			return fmt.Errorf("formatter %q: empty file name", name)
