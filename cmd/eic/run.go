@@ -21,7 +21,8 @@ import (
 const runExitCodes = `
 Exit codes:
   0  PASS: at least one scenario ran and passed, no counted scenario failed, coverage >= --min-coverage
-  1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict
+  1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict;
+     with --baseline only a regression fails (known failures are accepted, improvements listed)
   2  the run could not start: bad flag or tag expression, endpoint unreachable, credentials or
      control token refused, output file not writable (one line on stderr, nothing was run)
   3  INCONCLUSIVE: nothing was proven — no scenario selected, every scenario skipped (the reason
@@ -31,7 +32,7 @@ Exit codes:
 // runRun is eic run: the conformance suite against --endpoint, or against the embedded
 // reference server when no endpoint is given. Exit codes: runExitCodes.
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--features DIR]... [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--strict] [--min-coverage N]", stderr)
+	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--features DIR]... [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--baseline FILE] [--strict] [--min-coverage N]", stderr)
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(fs.Output(), runExitCodes) }
 	endpoint := fs.String("endpoint", "", "ECS endpoint under test, `URL` (scheme://host[:port]); empty runs the embedded reference server on loopback")
@@ -39,7 +40,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	signature := fs.String("signature", "v3", "default signature `version`: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1)")
 	fixtures := fs.String("fixtures", "", "suite fixtures `file` (YAML: logical names → IDs, credentials, checksums); default the reference's with a reference endpoint, none elsewhere")
 	region := fs.String("region", os.Getenv("ALIBABA_CLOUD_REGION_ID"), "default region `ID` for fixtures that name none (env ALIBABA_CLOUD_REGION_ID)")
-	format := fs.String("format", "progress", "godog formatters: pretty, progress, junit, cucumber, several comma-separated, each optionally name:FILE (e.g. progress,junit:out.xml)")
+	format := fs.String("format", "progress", "godog formatters: pretty, progress, junit, cucumber, several comma-separated, each optionally name:FILE (e.g. progress,junit:out.xml); html:FILE writes the conformance page")
 	report := fs.String("report", "", "write the JSON conformance report to `file`")
 	strict := fs.Bool("strict", false, "count @assumption failures against the verdict")
 	token := fs.String("control-token", os.Getenv("EIC_CONTROL_TOKEN"), "control API `token` of a reference endpoint (eic serve prints it; env EIC_CONTROL_TOKEN); enables @reference scenarios")
