@@ -35,6 +35,7 @@ type config struct {
 	token    string
 	extend   [][]byte
 	mutants  []string
+	variants []string
 	log      io.Writer
 	logEntry func(api.Entry)
 }
@@ -131,6 +132,9 @@ func New(opts ...Option) (*Server, error) {
 	hooks := api.Hooks{Fault: svc.TakeRequestFault}
 	for _, name := range cfg.mutants {
 		mutants[name].apply(svc, actions, &hooks)
+	}
+	for _, name := range cfg.variants {
+		variants[name].apply(svc, actions, &hooks)
 	}
 	apiOpts := append(cfg.apiOpts, api.WithHooks(hooks))
 	if cfg.log != nil {

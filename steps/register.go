@@ -82,6 +82,7 @@ import (
 //	the error envelope is complete                   RequestId, HostId, Code, Message, Recommend
 //	the number of export tasks is unchanged
 //	the task is "STATUS" | the task is listed as "STATUS" | the task has ended
+//	the task is "STATUS" or "STATUS"                either state
 //	the task is listed as "STATUS" or "STATUS"      either state (Waiting or Processing after submission)
 //	the task ends within N minutes                   polls until Finished, Failed or Deleted (bounded)
 //	every object the task names starts with its OSSPrefix
@@ -150,6 +151,7 @@ func Register(sc *godog.ScenarioContext, cfg *Config) {
 	sc.Step(`^the error envelope is complete$`, g(w.envelopeComplete))
 	sc.Step(`^the number of export tasks is unchanged$`, g(w.tasksUnchanged))
 	sc.Step(`^the task is "([^"]*)"$`, g(w.taskIs))
+	sc.Step(`^the task is "([^"]*)" or "([^"]*)"$`, g(w.taskIsEither))
 	sc.Step(`^the task is listed as "([^"]*)"$`, g(w.listedAs))
 	sc.Step(`^the task is listed as "([^"]*)" or "([^"]*)"$`, g(w.listedAsEither))
 	sc.Step(`^the task ends within (\d+) minutes?$`, g(w.endsWithin))

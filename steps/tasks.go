@@ -43,15 +43,23 @@ func progress(b *acs.Body) int {
 	return p
 }
 
-func (w *world) taskIs(status string) error {
+func (w *world) taskIs(status string) error { return w.taskIsOneOf(status) }
+
+// taskIsEither accepts two states (Waiting or Processing right after submission).
+func (w *world) taskIsEither(a, b string) error { return w.taskIsOneOf(a, b) }
+
+func (w *world) taskIsOneOf(states ...string) error {
 	b, err := w.taskAttr()
 	if err != nil {
 		return err
 	}
-	if got := str(b.Fields["TaskStatus"]); got != status {
-		return w.failf("task status = %q, want %q", got, status)
+	got := str(b.Fields["TaskStatus"])
+	for _, st := range states {
+		if got == st {
+			return nil
+		}
 	}
-	return nil
+	return w.failf("task status = %q, want %q", got, strings.Join(states, `" or "`))
 }
 
 // waitFor polls the task until it reaches status. Against the reference the virtual clock is

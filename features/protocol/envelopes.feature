@@ -41,7 +41,7 @@ Feature: response envelopes and the gateway
     When I export the image
     Then the export is accepted
     Given I ask for "XML" responses
-    Then the task is listed as "Waiting"
+    Then the task is listed as "Waiting" or "Processing"
 
   @assumption @EI-P4 @EI-E16
   Scenario: the error envelope has HostId and Recommend

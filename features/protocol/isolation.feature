@@ -28,4 +28,4 @@ Feature: account isolation
     Then the request succeeds
     And the response field "TotalCount" is "0"
     Given I am account "main"
-    Then the task is "Waiting"
+    Then the task is "Waiting" or "Processing"
