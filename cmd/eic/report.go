@@ -12,11 +12,12 @@ import (
 	"github.com/exportimage/eic/steps"
 )
 
-const reportUsage = `Usage:
-  eic report diff BASELINE NEW.json        compare a report with a baseline (an earlier JSON
-                                           report or a hand-written known-failures file)
-  eic report html REPORT.json -o FILE [--baseline BASELINE]
-                                           render a stored report as the conformance page
+const reportUsage = `Usage: eic report diff BASELINE NEW.json
+       eic report html REPORT.json -o FILE [--baseline BASELINE]
+
+  diff  compare a report with a baseline (an earlier JSON report or a hand-written
+        known-failures file: ID, blanks, reason per line)
+  html  render a stored report as the self-contained HTML conformance page
 
 Exit codes of diff: 0 no regression, 1 regressions, 2 bad arguments or unreadable files.
 `
@@ -29,7 +30,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, reportUsage)
+		fmt.Fprint(stderr, reportUsage)
 		return 0
 	case "diff":
 		return runReportDiff(args[1:], stdout, stderr)
