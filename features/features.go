@@ -5,7 +5,8 @@ package features
 
 import "embed"
 
-// FS holds every .feature file (under export/, tasks/, protocol/) and fixtures/*.yaml.
+// FS holds every .feature file (one folder per concern: export/, tasks/, protocol/, and any
+// folder added later — eic run loads every folder) and fixtures/*.yaml.
 //
 //go:embed */*.feature fixtures/*.yaml
 var FS embed.FS

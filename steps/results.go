@@ -95,7 +95,8 @@ const (
 	// message drift was found with --strict. Exit 1.
 	VerdictFail = "fail"
 	// VerdictInconclusive: nothing was proven — no scenario selected, every selected
-	// scenario skipped, or coverage below the minimum. Report.Reason says why. Exit 3.
+	// scenario skipped, scenarios citing documented IDs selected but none of them passed,
+	// or coverage below the minimum. Report.Reason says why. Exit 3.
 	VerdictInconclusive = "inconclusive"
 )
 
@@ -389,7 +390,7 @@ func (r *Report) Decide() {
 	case sum.Passed == 0:
 		r.Verdict = VerdictInconclusive
 		r.Reason = "no scenario ran: every selected scenario was skipped (" + r.skipCauses() + ")"
-	case r.Coverage.All.Passed == 0:
+	case r.Coverage.All.Passed == 0 && r.citesIDs():
 		r.Verdict = VerdictInconclusive
 		r.Reason = "no documented rule or error row was proven by a passing scenario"
 	case r.MinCoverage > 0 && r.Coverage.All.Share < r.MinCoverage:
@@ -400,6 +401,17 @@ func (r *Report) Decide() {
 }
 
 func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// citesIDs reports whether a selected scenario cites a documented ID. A run of untagged
+// scenarios only (a user's regressions, fuzz findings) is judged by its scenarios alone.
+func (r Report) citesIDs() bool {
+	for _, id := range r.IDs {
+		if len(id.Scenarios) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // skipCauses names the most frequent skip reasons, most frequent first (at most three).
 func (r Report) skipCauses() string {

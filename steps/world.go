@@ -523,6 +523,10 @@ func (w *world) refusedWith(id string) error {
 }
 
 func (w *world) refusedWithCode(code string) error {
+	if id := w.acceptedTask(); id != "" {
+		w.recordTask(id, "unintended")
+		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal with code %q", id, code)
+	}
 	env, err := w.errorEnvelope()
 	if err != nil {
 		return err

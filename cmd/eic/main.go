@@ -10,7 +10,8 @@ import (
 )
 
 // command is one subcommand: run parses args and returns the process exit code
-// (0 success, 1 failure found, 2 usage or start-up error).
+// (0 success, 1 failure found, 2 usage or start-up error; eic run also 3, inconclusive:
+// nothing was proven).
 type command struct {
 	name    string
 	summary string
@@ -41,6 +42,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Run "eic <command> --help" for the flags of a command.
+Exit codes: 0 pass, 1 a failure was found, 2 the command could not start; eic run also
+3 INCONCLUSIVE when nothing was proven (nothing selected, everything skipped).
 `)
 }
 

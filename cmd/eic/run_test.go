@@ -146,3 +146,62 @@ func TestRun_PreflightAndInconclusive(t *testing.T) {
 		t.Errorf("empty selection: exit %d, stderr %q; want 3", code, stderr)
 	}
 }
+
+// A user's own feature (a fuzz finding, a regression) runs beside the built-in ones with
+// --features, in either refusal phrase. An endpoint with the right status and code but its
+// own message passes with the drift reported; with --strict the drift fails the run.
+func TestRun_OwnFeaturesAndMessageDrift(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json;charset=utf-8")
+		w.WriteHeader(400)
+		w.Write([]byte(`{"RequestId":"R-1","HostId":"ecs.example","Code":"InvalidOSSPrefix.Malformed","Message":"Bad prefix.","Recommend":"https://api.aliyun.com/troubleshoot?q=InvalidOSSPrefix.Malformed"}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	feature := `Feature: my regressions
+
+  @mine @EI-R2 @EI-E05
+  Scenario: a hyphen in OSSPrefix is refused (new phrase)
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "OSSPrefix" is "a-b"
+    When I export the image
+    Then the request is refused with 400 InvalidOSSPrefix.Malformed (EI-E05)
+
+  @mine @EI-R2 @EI-E05
+  Scenario: a hyphen in OSSPrefix is refused (older phrase of fuzz findings)
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "OSSPrefix" is "a-b"
+    When I export the image
+    Then the request is refused with error "EI-E05"
+`
+	if err := os.WriteFile(filepath.Join(dir, "mine.feature"), []byte(feature), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
+	report := filepath.Join(dir, "report.json")
+	args := []string{"run", "--endpoint", srv.URL, "--fixtures", "../../features/fixtures/reference.yaml",
+		"--features", dir, "--tags", "@mine", "--report", report}
+	code, stdout, stderr := run(t, args...)
+	if code != 0 || !strings.Contains(stderr, "2 passed") || !strings.Contains(stderr, "2 message drift") ||
+		!strings.Contains(stderr, `documented "The specified OSSPrefix format is wrongly formed.", got "Bad prefix."`) {
+		t.Fatalf("eic run with drift = %d, want 0 with the drift reported\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Features []string
+		Drift    []struct{ ID, Documented, Got, Location string }
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Drift) != 2 || rep.Drift[0].ID != "EI-E05" || rep.Drift[0].Got != "Bad prefix." || !strings.Contains(rep.Drift[0].Location, "mine.feature:") {
+		t.Errorf("report drift = %+v", rep.Drift)
+	}
+	if code, _, stderr := run(t, append(args, "--strict")...); code != 1 || !strings.Contains(stderr, "message drift in 2 response(s)") {
+		t.Errorf("--strict with drift = %d, want 1\n%s", code, stderr)
+	}
+}

@@ -34,8 +34,16 @@ Feature: the source image
     When I export the image
     Then the request is refused with 403 ImageNotSupported (EI-E10)
 
+  # The current document dropped the 400 row and refuses marketplace images with 403
+  # InvalidImageCategory.NotSupported (a known variant of EI-E10): either is right.
   @core @EI-R6 @EI-E20
-  Scenario: an image made from an instance of a marketplace image is refused (400)
+  Scenario: an image made from an instance of a marketplace image is refused
+    Given an export request for image "market-derived" to bucket "home"
+    When I export the image
+    Then the request is refused with 400 ImageNotSupported (EI-E20) or 403 ImageNotSupported (EI-E10)
+
+  @assumption @EI-R6 @EI-E20
+  Scenario: an image made from an instance of a marketplace image is refused with the seed's 400 row
     Given an export request for image "market-derived" to bucket "home"
     When I export the image
     Then the request is refused with 400 ImageNotSupported (EI-E20)

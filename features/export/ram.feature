@@ -39,3 +39,11 @@ Feature: the RAM role
     And the parameter "DryRun" is "true"
     When I export the image
     Then the request passes validation
+
+  @assumption @reference @EI-R11 @EI-R12 @EI-R13 @ACS-E14
+  Scenario: an existing role under another name with the right trust and permission is accepted
+    Given an export request for image "custom" to bucket "home"
+    And the parameter "RoleName" is "EicCustomExportRole"
+    And the parameter "DryRun" is "true"
+    When I export the image
+    Then the request passes validation

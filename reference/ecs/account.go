@@ -34,7 +34,8 @@ type AccountInfo struct {
 	Keys []Key  `json:"keys"`
 }
 
-// DefaultRoleName is the only RAM role name ExportImage accepts (rule 3 of the document).
+// DefaultRoleName is the RAM role ExportImage uses when RoleName is absent (rule 3 of the
+// seed, which also called other names invalid; the current document no longer does).
 const DefaultRoleName = "AliyunECSImageExportDefaultRole"
 
 // exportPolicy is the system policy that grants what the role needs, and exportActions the
@@ -70,14 +71,18 @@ func boolOr(p *bool, def bool) bool {
 }
 
 // roleProblem explains why the account's export role is unusable, or returns "".
+// roleName names the role to use: RoleName when sent, else the default role. Real ECS: the
+// current document calls RoleName "the name of the RAM role that you want to use", so an
+// existing role under another name is accepted when its trust policy and permission are right.
 func (a *account) roleProblem(roleName Param) string {
-	if roleName.Present && roleName.Value != DefaultRoleName {
-		return fmt.Sprintf("role name %q is not %s", roleName.Value, DefaultRoleName)
+	name := DefaultRoleName
+	if roleName.Present {
+		name = roleName.Value
 	}
-	r, ok := a.roles[DefaultRoleName]
+	r, ok := a.roles[name]
 	switch {
 	case !ok:
-		return "the role does not exist"
+		return fmt.Sprintf("the role %q does not exist", name)
 	case r.Trust != "ecs.aliyuncs.com":
 		return "the role does not trust ecs.aliyuncs.com"
 	case slices.Contains(r.Policies, exportPolicy):

@@ -137,9 +137,9 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 			}
 		}
 	}
-	// 9. RAM role. Real ECS: rule 3 says any role name other than the default is invalid even
-	// though RoleName is a parameter; the reference follows the rule (an empty RoleName sent
-	// is another name).
+	// 9. RAM role: RoleName's role (the default role without it) must exist, trust ECS and
+	// allow the OSS actions. Real ECS: the seed called other names invalid, the current
+	// document does not; a role that does not exist (an empty RoleName included) is refused.
 	if acc.roleProblem(req.RoleName) != "" {
 		return ExportImageResult{}, spec.NoSetRole.Err()
 	}

@@ -50,6 +50,7 @@ func TestService_ExportImage_errorRows(t *testing.T) {
 		{name: "role trusts oss", account: "badtrust", region: "cn-hangzhou", image: "m-eic-custom-badtrust", bucket: "eic-export-badtrust", want: spec.NoSetRole},
 		{name: "policy lacks ListParts", account: "noperm", region: "cn-hangzhou", image: "m-eic-custom-noperm", bucket: "eic-export-noperm", want: spec.NoSetRole},
 		{name: "other RoleName", account: "demo", region: "cn-hangzhou", image: "m-eic-custom", bucket: "eic-export", more: fns(withRole("MyExportRole")), want: spec.NoSetRole},
+		{name: "another existing role with the right trust and permission", account: "demo", region: "cn-hangzhou", image: "m-eic-custom", bucket: "eic-export", more: fns(withRole("EicCustomExportRole"), func(r *ExportImageRequest) { r.DryRun = true }), want: spec.DryRunOperation},
 		{name: "empty RoleName", account: "demo", region: "cn-hangzhou", image: "m-eic-custom", bucket: "eic-export", more: fns(withRole("")), want: spec.NoSetRole},
 		{name: "bucket missing", account: "demo", region: "cn-hangzhou", image: "m-eic-custom", bucket: "eic-nothere", want: spec.BucketNotFound},
 		{name: "another account's bucket", account: "demo", region: "cn-hangzhou", image: "m-eic-custom", bucket: "eic-other", want: spec.BucketNotFound},
