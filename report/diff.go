@@ -20,6 +20,9 @@ type Diff struct {
 	KnownFailures []Change `json:"knownFailures"`
 	// Improvements pass now but are listed as failing in the baseline: remove them from it.
 	Improvements []Change `json:"improvements"`
+	// Unmatched are hand-written entries that name no scenario of this run (a typo, a renamed
+	// scenario, or one the tag selection left out); they accept nothing.
+	Unmatched []Change `json:"unmatched,omitempty"`
 }
 
 // Change is one scenario (or hand-written entry) in a Diff.
@@ -138,7 +141,7 @@ func (d *Diff) compareReports(old, cur steps.Report) {
 }
 
 func (d *Diff) compareEntries(entries []Entry, cur steps.Report) {
-	type tally struct{ passed, failed int }
+	type tally struct{ passed, failed, seen int }
 	byEntry := map[string]*tally{}
 	for _, e := range entries {
 		byEntry[e.ID] = &tally{}
@@ -148,6 +151,7 @@ func (d *Diff) compareEntries(entries []Entry, cur steps.Report) {
 		entry, listed := matchEntry(entries, s)
 		if listed {
 			t := byEntry[entry.ID]
+			t.seen++
 			switch {
 			case counted(s, cur.Strict):
 				t.failed++
@@ -178,6 +182,10 @@ func (d *Diff) compareEntries(entries []Entry, cur steps.Report) {
 	}
 	for _, e := range entries {
 		t := byEntry[e.ID]
+		if t.seen == 0 {
+			d.Unmatched = append(d.Unmatched, Change{ID: e.ID, Was: "listed", Now: "absent", Reason: e.Reason,
+				Why: fmt.Sprintf("baseline line %d names no scenario of this run", e.Line)})
+		}
 		if t.failed == 0 && t.passed > 0 {
 			d.Improvements = append(d.Improvements, Change{ID: e.ID, Was: "listed", Now: "passed", Reason: e.Reason,
 				Why: fmt.Sprintf("listed on baseline line %d, but every scenario it names passes now (%d): remove it from the baseline", e.Line, t.passed)})
@@ -253,5 +261,8 @@ func (d Diff) WriteSummary(w io.Writer) {
 	}
 	for _, c := range d.Improvements {
 		fmt.Fprintf(w, "eic: improvement %s: %s\n", c.ID, c.Why)
+	}
+	for _, c := range d.Unmatched {
+		fmt.Fprintf(w, "eic: baseline entry %s: %s\n", c.ID, c.Why)
 	}
 }

@@ -78,6 +78,7 @@ func TestCompare_HandWritten(t *testing.T) {
 EI-E16    other-region buckets answer NotMatched (PROJ-1)
 EI-R2/x   prefix check is lax: ` + "`status = 200`" + `
 EI-E05    fixed last week
+EI-R99/typo  never matches
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +99,9 @@ EI-E05    fixed last week
 	}
 	if got, want := ids(d.Improvements), "EI-E05"; got != want {
 		t.Errorf("improvements = %s, want %s", got, want)
+	}
+	if got, want := ids(d.Unmatched), "EI-R99/typo"; got != want {
+		t.Errorf("unmatched = %s, want %s", got, want)
 	}
 }
 

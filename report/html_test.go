@@ -27,7 +27,7 @@ func TestWriteHTML_EveryPart(t *testing.T) {
 	rep.Created.Tasks = []steps.CreatedTask{{TaskID: "t-1", Purpose: "unintended", CancelError: "403"}}
 	rep.Created.Objects = []steps.CreatedObject{{Bucket: "b", Key: "k", TaskID: "t-1"}}
 	d := &Diff{Baseline: "old.json", Regressions: []Change{{ID: "EI-E16/bad", Name: "bad <b>", Why: "passed in the baseline, fails now"}},
-		Improvements: []Change{{ID: "EI-R9", Why: "remove"}}}
+		Improvements: []Change{{ID: "EI-R9", Why: "remove"}}, Unmatched: []Change{{ID: "EI-R98/x", Why: "names no scenario"}}}
 	var buf bytes.Buffer
 	if err := WriteHTML(&buf, rep, d); err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestWriteHTML_EveryPart(t *testing.T) {
 	page := buf.String()
 	for _, want := range []string{"FAIL", "http://ecs.example", "v1.2.3 0123456789ab (modified)", "2026-12-02T13:00:00Z",
 		`id="EI-E16/bad"`, `href="#EI-E16/bad"`, "bad &lt;b&gt;", "Signature=***", "AccessKeyId=LTAI***", "needs fixture x",
-		"Assumptions not met (1)", "message drift", "NOT cancelled (403)", "Regressions (1)", "Improvements (1)", "<svg", "id=\"id-EI-R1\""} {
+		"Assumptions not met (1)", "message drift", "NOT cancelled (403)", "Regressions (1)", "Improvements (1)", "EI-R98/x", "<svg", "id=\"id-EI-R1\""} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
 		}
