@@ -266,3 +266,15 @@ func (d Diff) WriteSummary(w io.Writer) {
 		fmt.Fprintf(w, "eic: baseline entry %s: %s\n", c.ID, c.Why)
 	}
 }
+
+// KnownFailure returns, for eic run's JUnit file, whether the baseline accepts one scenario's
+// failure (and why): the classification Compare gives that scenario on its own.
+func KnownFailure(base *Baseline, strict bool) func(steps.ScenarioResult) (string, bool) {
+	return func(s steps.ScenarioResult) (string, bool) {
+		d := Compare(base, steps.Report{Scenarios: []steps.ScenarioResult{s}, Strict: strict})
+		if len(d.KnownFailures) == 1 {
+			return d.KnownFailures[0].Why, true
+		}
+		return "", false
+	}
+}

@@ -156,3 +156,20 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+func TestKnownFailure(t *testing.T) {
+	base, err := ParseBaseline([]byte("EI-E16  foreign buckets: `code X`\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := KnownFailure(base, false)
+	if why, ok := known(scenario("EI-E16/a", "failed", "code X, want Y", "@EI-E16")); !ok || why == "" {
+		t.Errorf("listed failure: known = %v %q, want true with a reason", ok, why)
+	}
+	if _, ok := known(scenario("EI-E16/a", "failed", "code Z, want Y", "@EI-E16")); ok {
+		t.Error("failure whose reason changed: known = true, want false")
+	}
+	if _, ok := known(scenario("EI-R1/b", "failed", "boom", "@EI-R1")); ok {
+		t.Error("unlisted failure: known = true, want false")
+	}
+}

@@ -66,7 +66,7 @@ func TestJUnit_LinksFailuresToThePage(t *testing.T) {
 		{ID: "EI-R1/a", Name: "a", Location: "x.feature:1", Status: "failed", Error: "boom", Tags: []string{"@core"}},
 		{ID: "EI-R1/b", Name: "b", Location: "x.feature:5", Status: "passed", Tags: []string{"@core"}},
 	}
-	data, err := junitWithPage(results, false, "out/eic.html")
+	data, err := junitWith(results, false, junitOptions{page: "out/eic.html"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,5 +76,23 @@ func TestJUnit_LinksFailuresToThePage(t *testing.T) {
 	plain, _ := JUnit(results, false)
 	if strings.Contains(string(plain), "conformance page") {
 		t.Error("JUnit without a page links to one")
+	}
+}
+
+// With a baseline, the failures it accepts are skipped in JUnit, with the reason.
+func TestJUnit_KnownFailuresSkipped(t *testing.T) {
+	results := []ScenarioResult{
+		{ID: "EI-R1/a", Name: "a", Location: "x.feature:1", Status: "failed", Error: "boom", Tags: []string{"@core"}},
+		{ID: "EI-R1/b", Name: "b", Location: "x.feature:5", Status: "failed", Error: "bang", Tags: []string{"@core"}},
+	}
+	known := func(r ScenarioResult) (string, bool) { return "known failure (baseline line 1)", r.ID == "EI-R1/a" }
+	data, err := junitWith(results, false, junitOptions{known: known})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	if !strings.Contains(got, `failures="1"`) || !strings.Contains(got, `skipped="1"`) ||
+		!strings.Contains(got, `<skipped message="accepted by the baseline, known failure (baseline line 1): boom">`) {
+		t.Errorf("JUnit with a known failure:\n%s\nwant a skipped, one failure", got)
 	}
 }

@@ -48,6 +48,9 @@ type RunOptions struct {
 	// PageLink, when set, is the conformance page (eic run --format html:FILE); each JUnit
 	// failure then links to its section, PageLink#<scenario ID>.
 	PageLink string
+	// KnownFailure, when set (eic run --baseline), tells a failure the baseline accepts; the
+	// JUnit file marks it skipped with that reason, so a CI test tab agrees with the verdict.
+	KnownFailure func(ScenarioResult) (why string, known bool)
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -137,7 +140,7 @@ func Run(opts RunOptions) (rep Report, err error) {
 	if status == 2 {
 		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
 	}
-	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, opts.PageLink, out); err != nil {
+	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, junitOptions{opts.PageLink, opts.KnownFailure}, out); err != nil {
 		return Report{}, err
 	}
 	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)

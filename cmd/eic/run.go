@@ -132,8 +132,12 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
-		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra, PageLink: page})
+	opts := steps.RunOptions{Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
+		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra, PageLink: page}
+	if base != nil {
+		opts.KnownFailure = conformance.KnownFailure(base, *strict)
+	}
+	rep, err := steps.Run(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
 		return 2
