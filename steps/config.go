@@ -41,6 +41,7 @@ type Config struct {
 
 	results   *Results
 	locations map[string]string
+	scenarios map[string]pickleInfo // by pickle key: stable ID, step keywords
 	once      sync.Once
 
 	clockOnce sync.Once

@@ -52,13 +52,13 @@ func splitFormats(list string) (godogFormats string, own []output, err error) {
 }
 
 // writeOwn writes the junit and cucumber outputs once the run has ended.
-func writeOwn(own []output, results []ScenarioResult, strict bool, stdout io.Writer) error {
+func writeOwn(own []output, results []ScenarioResult, strict bool, jo junitOptions, stdout io.Writer) error {
 	for _, o := range own {
 		var data []byte
 		var err error
 		switch o.name {
 		case "junit":
-			data, err = JUnit(results, strict)
+			data, err = junitWith(results, strict, jo)
 		case "cucumber":
 			data, err = os.ReadFile(o.tmp)
 			os.Remove(o.tmp)
@@ -123,6 +123,19 @@ type junitMessage struct {
 // @assumption failure is <skipped> "assumption not met (reported apart)" unless strict, as it
 // does not count against the verdict.
 func JUnit(results []ScenarioResult, strict bool) ([]byte, error) {
+	return junitWith(results, strict, junitOptions{})
+}
+
+// junitOptions are what eic run adds to the JUnit file: page links each failure to its
+// section of the conformance page (page#<scenario ID>); known marks the failures a baseline
+// accepts as skipped.
+type junitOptions struct {
+	page  string
+	known func(ScenarioResult) (string, bool)
+}
+
+func junitWith(results []ScenarioResult, strict bool, jo junitOptions) ([]byte, error) {
+	page := jo.page
 	byFile := map[string]*junitSuite{}
 	var files []string
 	all := junitSuites{Name: "eic"}
@@ -150,8 +163,16 @@ func JUnit(results []ScenarioResult, strict bool) ([]byte, error) {
 		case r.Assumption() && !strict:
 			c.Skipped = &junitMessage{Message: "@assumption not met (reported apart; counts only with --strict): " + firstLine(r.Error), Text: r.Error}
 			s.Skipped++
+		case jo.known != nil && knownFailure(jo.known, r):
+			why, _ := jo.known(r)
+			c.Skipped = &junitMessage{Message: "accepted by the baseline, " + why + ": " + firstLine(r.Error), Text: r.Error}
+			s.Skipped++
 		default:
 			c.Failure = &junitMessage{Message: firstLine(r.Error), Type: "failed", Text: r.Error}
+			if page != "" && r.ID != "" {
+				c.Failure.Text = "conformance page: " + page + "#" + r.ID + "\n" + r.Error
+				c.Failure.Message += " (" + page + "#" + r.ID + ")"
+			}
 			s.Failures++
 		}
 		s.Cases = append(s.Cases, c)
@@ -292,4 +313,9 @@ func (s summaryRewriter) line() string {
 	}
 	return fmt.Sprintf("%d scenarios (%d passed, %d failed, %d @assumption failed, %d skipped, %d undefined)\n",
 		passed+failed+assumption+skipped+undefined, passed, failed, assumption, skipped, undefined)
+}
+
+func knownFailure(known func(ScenarioResult) (string, bool), r ScenarioResult) bool {
+	_, ok := known(r)
+	return ok
 }

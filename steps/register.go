@@ -96,7 +96,7 @@ import (
 // reports the scenario's file:line and the last HTTP exchange.
 func Register(sc *godog.ScenarioContext, cfg *Config) {
 	cfg.prepare()
-	w := &world{cfg: cfg, signature: cfg.Signature, status: "passed"}
+	w := &world{cfg: cfg, signature: cfg.Signature, status: "passed", stepStatus: map[string]string{}}
 	g := w.guard
 
 	sc.Step(`^I am account "([^"]*)"$`, g(w.iAmAccount))
@@ -205,6 +205,7 @@ func (w *world) before(ctx context.Context, sc *godog.Scenario) (context.Context
 }
 
 func (w *world) afterStep(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+	w.stepStatus[st.Id] = status.String()
 	switch status {
 	case godog.StepFailed:
 		if w.status != "failed" {
@@ -230,6 +231,7 @@ func (w *world) after(ctx context.Context, sc *godog.Scenario, err error) (conte
 	}
 	r := ScenarioResult{Name: sc.Name, Location: w.location, Status: w.status,
 		Seconds: time.Since(w.started).Round(time.Millisecond).Seconds()}
+	r.ID, r.Steps = w.cfg.describe(sc, w.stepStatus)
 	for _, t := range sc.Tags {
 		r.Tags = append(r.Tags, t.Name)
 	}

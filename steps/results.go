@@ -15,6 +15,9 @@ import (
 
 // ScenarioResult is the outcome of one scenario (one row of an outline).
 type ScenarioResult struct {
+	// ID is the stable scenario ID (rule IDs and title, or an @id: tag; see scenarioID):
+	// baselines match scenarios by it and the conformance page uses it as the anchor.
+	ID   string `json:"id,omitempty"`
 	Name string `json:"name"`
 	// Location is file:line of the scenario or outline row; unique within a run, so JUnit
 	// test names are built from it.
@@ -26,6 +29,8 @@ type ScenarioResult struct {
 	Reason string `json:"reason,omitempty"` // why it was skipped
 	// Seconds is the wall time the scenario took.
 	Seconds float64 `json:"seconds"`
+	// Steps are the scenario's steps with the status each ended with.
+	Steps []StepResult `json:"steps,omitempty"`
 }
 
 func (r ScenarioResult) has(tag string) bool {

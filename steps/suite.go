@@ -45,6 +45,12 @@ type RunOptions struct {
 	Randomize int64
 	// StopOnFailure ends the run at the first failing scenario (the teeth tests need one).
 	StopOnFailure bool
+	// PageLink, when set, is the conformance page (eic run --format html:FILE); each JUnit
+	// failure then links to its section, PageLink#<scenario ID>.
+	PageLink string
+	// KnownFailure, when set (eic run --baseline), tells a failure the baseline accepts; the
+	// JUnit file marks it skipped with that reason, so a CI test tab agrees with the verdict.
+	KnownFailure func(ScenarioResult) (why string, known bool)
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -124,15 +130,17 @@ func Run(opts RunOptions) (rep Report, err error) {
 		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
 	}
 	cfg.locations = map[string]string{}
+	cfg.scenarios = map[string]pickleInfo{}
 	for _, p := range pickles {
 		cfg.locations[p.key] = p.where
+		cfg.scenarios[p.key] = p
 	}
 	started := time.Now()
 	status := suite.Run()
 	if status == 2 {
 		return Report{}, fmt.Errorf("%w: godog refused its options (format %q, tags %q)", ErrCannotStart, format, opts.Tags)
 	}
-	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, out); err != nil {
+	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, junitOptions{opts.PageLink, opts.KnownFailure}, out); err != nil {
 		return Report{}, err
 	}
 	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)
@@ -187,6 +195,8 @@ func builtinFolders(fsys fs.FS) []string {
 type pickleInfo struct {
 	key, where string // where: file:line of the scenario or outline row
 	tags       []string
+	id         string   // stable scenario ID (scenario.go)
+	keywords   []string // keyword of each step
 }
 
 // features parses the features the options select.
@@ -211,8 +221,9 @@ func retrieve(suite godog.TestSuite) ([]pickleInfo, error) {
 	var out []pickleInfo
 	for _, f := range feats {
 		lines := astLines(f.GherkinDocument)
+		ix := indexDocument(f.GherkinDocument)
 		for _, p := range f.Pickles {
-			info := pickleInfo{key: pickleKey(p), where: p.Uri}
+			info := pickleInfo{key: pickleKey(p), where: p.Uri, id: scenarioID(p, ix.rows), keywords: ix.stepKeywords(p)}
 			if n := len(p.AstNodeIds); n > 0 {
 				if l, ok := lines[p.AstNodeIds[n-1]]; ok {
 					info.where = p.Uri + ":" + strconv.FormatInt(l, 10)

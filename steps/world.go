@@ -30,6 +30,8 @@ type world struct {
 	failErr error  // first failing step's error, for the report
 	status  string // worst step status so far: passed, skipped, failed, undefined
 
+	stepStatus map[string]string // by pickle step ID, for the report
+
 	account   Account
 	signature string // v3 or v1
 	format    string // Format parameter ("" = the SDK's default)

@@ -25,6 +25,7 @@ func commands() []command {
 		{"fuzz", "fuzz an endpoint with requests generated from the spec (default: the embedded reference)", runFuzz},
 		{"image", "convert, inspect and verify disk images (raw, vhd, qcow2, vmdk, vdi)", runImage},
 		{"spec", "print the embedded OpenAPI document, or check a document file", runSpec},
+		{"report", "compare a report with a baseline, or render it as the HTML conformance page", runReport},
 	}
 }
 

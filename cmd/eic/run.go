@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/internal/control"
+	conformance "github.com/exportimage/eic/report"
 	"github.com/exportimage/eic/steps"
 )
 
@@ -19,7 +21,8 @@ import (
 const runExitCodes = `
 Exit codes:
   0  PASS: at least one scenario ran and passed, no counted scenario failed, coverage >= --min-coverage
-  1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict
+  1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict;
+     with --baseline only a regression fails (known failures are accepted, improvements listed)
   2  the run could not start: bad flag or tag expression, endpoint unreachable, credentials or
      control token refused, output file not writable (one line on stderr, nothing was run)
   3  INCONCLUSIVE: nothing was proven — no scenario selected, every scenario skipped (the reason
@@ -29,7 +32,7 @@ Exit codes:
 // runRun is eic run: the conformance suite against --endpoint, or against the embedded
 // reference server when no endpoint is given. Exit codes: runExitCodes.
 func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--features DIR]... [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--strict] [--min-coverage N]", stderr)
+	fs := newFlagSet("run", "[--endpoint URL] [--tags EXPR] [--features DIR]... [--signature v3|v1] [--fixtures FILE] [--region ID] [--format LIST] [--report FILE] [--baseline FILE] [--strict] [--min-coverage N] [--oss-endpoint URL] [--keep-objects]", stderr)
 	usage := fs.Usage
 	fs.Usage = func() { usage(); fmt.Fprint(fs.Output(), runExitCodes) }
 	endpoint := fs.String("endpoint", "", "ECS endpoint under test, `URL` (scheme://host[:port]); empty runs the embedded reference server on loopback")
@@ -37,13 +40,14 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	signature := fs.String("signature", "v3", "default signature `version`: v3 (ACS3-HMAC-SHA256) or v1 (HMAC-SHA1)")
 	fixtures := fs.String("fixtures", "", "suite fixtures `file` (YAML: logical names → IDs, credentials, checksums); default the reference's with a reference endpoint, none elsewhere")
 	region := fs.String("region", os.Getenv("ALIBABA_CLOUD_REGION_ID"), "default region `ID` for fixtures that name none (env ALIBABA_CLOUD_REGION_ID)")
-	format := fs.String("format", "progress", "godog formatters: pretty, progress, junit, cucumber, several comma-separated, each optionally name:FILE (e.g. progress,junit:out.xml)")
+	format := fs.String("format", "progress", "godog formatters: pretty, progress, junit, cucumber, several comma-separated, each optionally name:FILE (e.g. progress,junit:out.xml); html:FILE writes the conformance page")
 	report := fs.String("report", "", "write the JSON conformance report to `file`")
 	strict := fs.Bool("strict", false, "count @assumption failures against the verdict")
 	token := fs.String("control-token", os.Getenv("EIC_CONTROL_TOKEN"), "control API `token` of a reference endpoint (eic serve prints it; env EIC_CONTROL_TOKEN); enables @reference scenarios")
 	minCoverage := fs.Float64("min-coverage", 0, "minimum share of documented rules and error rows proven by a passing scenario for PASS, as a `fraction` (0.8) or percent (80); 0 means at least one")
 	ossEndpoint := fs.String("oss-endpoint", "", "OSS `endpoint` the object steps read and delete exported objects through (URL or host; eic serve's --oss-listen); default the real OSS of each bucket's region, or the control API of a reference")
 	keepObjects := fs.Bool("keep-objects", false, "leave the objects the run's exports created in their buckets (default: each is deleted after its scenario, and the report says so)")
+	baseline := fs.String("baseline", "", "compare with this `file` (an earlier --report JSON, or a known-failures list of scenario or rule/error IDs with reasons): the verdict fails only on regressions")
 	var extra stringList
 	fs.Var(&extra, "features", "also run the .feature files under `DIR` (or one file), e.g. eic fuzz findings; repeatable")
 	if code, done := parseFlags(fs, args); done {
@@ -76,6 +80,15 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic run: %v\n", err)
 		return 2
 	}
+	var base *conformance.Baseline
+	if *baseline != "" {
+		var err error
+		if base, err = conformance.LoadBaseline(*baseline); err != nil {
+			fmt.Fprintf(stderr, "eic run: --baseline: %v\n", err)
+			return 2
+		}
+	}
+	godogFormat, page := splitPage(*format)
 	for _, dir := range extra {
 		if _, err := os.Stat(dir); err != nil {
 			fmt.Fprintf(stderr, "eic run: --features: %v\n", err)
@@ -125,13 +138,26 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	rep, err := steps.Run(steps.RunOptions{Config: cfg, Tags: *tags, Format: *format, Output: stdout,
-		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra})
+	opts := steps.RunOptions{Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
+		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra, PageLink: page}
+	if base != nil {
+		opts.KnownFailure = conformance.KnownFailure(base, *strict)
+	}
+	rep, err := steps.Run(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
 		return 2
 	}
+	var diff *conformance.Diff
+	if base != nil {
+		d := conformance.Compare(base, rep)
+		conformance.Apply(&rep, d)
+		diff = &d
+	}
 	rep.WriteSummary(stderr)
+	if diff != nil {
+		diff.WriteSummary(stderr)
+	}
 	if *report != "" {
 		data, err := json.MarshalIndent(rep, "", "  ")
 		if err == nil {
@@ -139,6 +165,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "eic run: --report: %v\n", err)
+			return 2
+		}
+	}
+	if page != "" {
+		var buf bytes.Buffer
+		err := conformance.WriteHTML(&buf, rep, diff)
+		if err == nil {
+			err = os.WriteFile(page, buf.Bytes(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "eic run: --format html: %v\n", err)
 			return 2
 		}
 	}
@@ -187,13 +224,33 @@ func checkOutputs(formats, report string) error {
 	return nil
 }
 
-var knownFormatters = map[string]bool{"pretty": true, "progress": true, "junit": true, "cucumber": true, "events": true}
+var knownFormatters = map[string]bool{"pretty": true, "progress": true, "junit": true, "cucumber": true, "events": true, "html": true}
+
+// splitPage takes html:FILE (the conformance page, written by eic) out of the formatter list.
+// With no formatter left the console stays quiet: only eic's summary is printed.
+func splitPage(list string) (rest, page string) {
+	var keep []string
+	for _, f := range strings.Split(list, ",") {
+		if name, file, _ := strings.Cut(f, ":"); name == "html" {
+			page = file
+			continue
+		}
+		keep = append(keep, f)
+	}
+	if len(keep) == 0 {
+		keep = append(keep, "progress:"+os.DevNull)
+	}
+	return strings.Join(keep, ","), page
+}
 
 func checkFormats(list string) error {
 	for _, f := range strings.Split(list, ",") {
 		name, file, hasFile := strings.Cut(f, ":")
 		if !knownFormatters[name] {
-			return fmt.Errorf("unknown formatter %q (want pretty, progress, junit, cucumber or events)", name)
+			return fmt.Errorf("unknown formatter %q (want pretty, progress, junit, cucumber, events or html:FILE)", name)
+		}
+		if name == "html" && file == "" {
+			return fmt.Errorf("formatter html needs a file: html:FILE")
 		}
 		if hasFile && file == "" {
 			return fmt.Errorf("formatter %q: empty file name", name)

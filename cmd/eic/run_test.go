@@ -18,7 +18,9 @@ func TestRun_StartErrors(t *testing.T) {
 		inStderr string
 	}{
 		{[]string{"--signature", "v2"}, `--signature "v2"`},
-		{[]string{"--format", "html"}, `unknown formatter "html"`},
+		{[]string{"--format", "nosuch"}, `unknown formatter "nosuch"`},
+		{[]string{"--format", "html"}, `html needs a file`},
+		{[]string{"--baseline", filepath.Join(os.TempDir(), "eic-no-such-baseline.txt")}, "--baseline"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 		{[]string{"--endpoint", "http://127.0.0.1:1"}, "unreachable"},
 		{[]string{"--fixtures", filepath.Join(os.TempDir(), "eic-no-such-fixtures.yaml")}, "no such file"},
