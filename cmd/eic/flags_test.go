@@ -39,8 +39,11 @@ func TestParseFlags_AnyOrder(t *testing.T) {
 func TestCommands_FlagsAfterArguments(t *testing.T) {
 	for _, c := range commands() {
 		args := []string{c.name, "extra", "--no-such-flag"}
-		if c.name == "image" {
+		switch c.name {
+		case "image":
 			args = []string{"image", "info", "file", "--no-such-flag"}
+		case "report":
+			args = []string{"report", "diff", "old.json", "new.json", "--no-such-flag"}
 		}
 		code, _, stderr := run(t, args...)
 		if code != 2 || !strings.Contains(stderr, "flag provided but not defined: -no-such-flag") {

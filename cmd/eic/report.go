@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,10 +42,10 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 
 func runReportDiff(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("report diff", "BASELINE NEW.json", stderr)
-	pos, code, done := parseInterspersed(fs, args)
-	if done {
+	if code, done := parseFlags(fs, args); done {
 		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 2 {
 		fmt.Fprintf(stderr, "eic report diff: want BASELINE and NEW.json, got %d argument(s)\n", len(pos))
 		return 2
@@ -73,10 +72,10 @@ func runReportHTML(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("report html", "REPORT.json -o FILE [--baseline BASELINE]", stderr)
 	out := fs.String("o", "", "write the page to `file` (\"-\" for stdout)")
 	baseline := fs.String("baseline", "", "compare with this `baseline` (earlier JSON report or known-failures file) and show regressions first")
-	pos, code, done := parseInterspersed(fs, args)
-	if done {
+	if code, done := parseFlags(fs, args); done {
 		return code
 	}
+	pos := fs.Args()
 	if len(pos) != 1 || *out == "" {
 		fmt.Fprintf(stderr, "eic report html: want REPORT.json and -o FILE\n")
 		return 2
@@ -128,22 +127,4 @@ func loadReport(path string) (steps.Report, error) {
 		return rep, fmt.Errorf("%s: not an eic JSON report (no verdict, no scenarios)", path)
 	}
 	return rep, nil
-}
-
-// parseInterspersed parses flags placed before, between or after positional arguments.
-func parseInterspersed(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
-	for {
-		if code, done := parseFlags(fs, args); done {
-			return nil, code, true
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, 0, false
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), 0, false
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
