@@ -21,5 +21,7 @@ awk '
   END {
     printf "ranged GetObject (8 MiB ranges): oss %.0f MB/s [%s ], disk %.0f MB/s [%s ], oss/disk %.2f\n",
       median(mbs["oss"]), mbs["oss"], median(mbs["disk"]), mbs["disk"], median(mbs["oss"]) / median(mbs["disk"])
+    if (mbs["bare"] != "") printf "ceiling: net/http ServeContent of the same file over loopback %.0f MB/s [%s ], oss/bare %.2f, bare/disk %.2f\n",
+      median(mbs["bare"]), mbs["bare"], median(mbs["oss"]) / median(mbs["bare"]), median(mbs["bare"]) / median(mbs["disk"])
     printf "ListObjectsV2, 100 000 objects, page of 1 000: %.1f ms per page [%s ns ]\n", median(list) / 1e6, list
   }' "$out"

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,8 @@ const (
 
 // BenchmarkRangedGet reads 8 MiB ranges of a 256 MiB object: "oss" through the OSS
 // endpoint over loopback HTTP (V4-signed GetObject with Range, directory store), "disk"
-// with ReadAt from a file holding the same bytes (the peer; both warm in the page cache).
+// with ReadAt from a file holding the same bytes (the peer; both warm in the page cache),
+// "bare" through net/http's ServeContent of that file over loopback (the HTTP ceiling).
 // Each iteration reads one range, at offsets cycling through the object. scripts/bench-oss.sh
 // prints the medians and the ratio.
 func BenchmarkRangedGet(b *testing.B) {
@@ -76,6 +78,29 @@ func BenchmarkRangedGet(b *testing.B) {
 			req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+benchRange-1))
 			osssig.SignV4(req, "eic-export", "big", "cn-hangzhou", cred, time.Now())
 			res, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.CopyBuffer(discard{}, res.Body, buf)
+			res.Body.Close()
+			if err != nil || n != benchRange || res.StatusCode != http.StatusPartialContent {
+				b.Fatalf("%s: %d bytes, %v", res.Status, n, err)
+			}
+		}
+	})
+	// "bare": the same ranged GETs against net/http's own file server of the peer file over
+	// loopback (no signature, no store): the ceiling of any HTTP endpoint on this machine.
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "peer", time.Time{}, peer)
+	}))
+	defer bare.Close()
+	b.Run("bare", func(b *testing.B) {
+		b.SetBytes(benchRange)
+		for i := 0; b.Loop(); i++ {
+			off := int64(i%offsets) * benchRange
+			req, _ := http.NewRequest(http.MethodGet, bare.URL+"/peer", nil)
+			req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", off, off+benchRange-1))
+			res, err := bare.Client().Do(req)
 			if err != nil {
 				b.Fatal(err)
 			}
