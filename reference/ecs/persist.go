@@ -2,7 +2,6 @@ package ecs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/reference/oss"
 )
 
 // Journal keeps the Service's state across restarts (reference/durable implements it on
@@ -221,15 +219,9 @@ func (s *Service) restoreLocked(f *Fixtures) error {
 		return fmt.Errorf("ecs: restore: %w", err)
 	}
 	ctx := context.Background()
-	w := newWorld()
-	w.build(f)
-	for _, a := range f.Accounts {
-		for _, b := range a.Buckets {
-			err := s.store.CreateBucket(ctx, oss.Bucket{Name: b.Name, Region: b.Region, Owner: a.Name, Created: s.clock.Now()})
-			if err != nil && !errors.Is(err, oss.ErrBucketExists) {
-				return fmt.Errorf("ecs: restore: %w", err)
-			}
-		}
+	w, err := s.buildWorld(ctx, f)
+	if err != nil {
+		return fmt.Errorf("ecs: restore: %w", err)
 	}
 	s.st = w
 	if vc, ok := s.clock.(*VirtualClock); ok && !st.Clock.IsZero() {

@@ -263,18 +263,28 @@ func (s *Service) resetLocked(f *Fixtures) error {
 			}
 		}
 	}
+	w, err := s.buildWorld(ctx, f)
+	if err != nil {
+		return fmt.Errorf("ecs: reset: %w", err)
+	}
+	s.st = w // the ID source continues: IDs never repeat across resets
+	return nil
+}
+
+// buildWorld builds the world of fixtures f and creates their buckets in the store (a bucket
+// that is already there, with its objects, is kept).
+func (s *Service) buildWorld(ctx context.Context, f *Fixtures) (*world, error) {
 	w := newWorld()
 	w.build(f)
 	for _, a := range f.Accounts {
 		for _, b := range a.Buckets {
 			err := s.store.CreateBucket(ctx, oss.Bucket{Name: b.Name, Region: b.Region, Owner: a.Name, Created: s.clock.Now()})
 			if err != nil && !errors.Is(err, oss.ErrBucketExists) {
-				return fmt.Errorf("ecs: reset: %w", err)
+				return nil, err
 			}
 		}
 	}
-	s.st = w // the ID source continues: IDs never repeat across resets
-	return nil
+	return w, nil
 }
 
 // world is everything Reset throws away.
