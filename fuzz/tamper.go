@@ -150,35 +150,31 @@ func (s *Session) signedRequest(ctx context.Context, req Request, k Key) (*http.
 			return nil, err
 		}
 		signer.SecurityToken = c.SecurityToken
-	case TamperExpiredToken:
+	case TamperExpiredToken, TamperMissingToken:
 		if s.World.Accounts[req.Account] == nil {
 			break // an unknown or disabled key is refused before any token is looked at
 		}
 		if s.Control == nil {
 			return nil, errorf("tamper %s needs the control API", req.Tamper)
 		}
-		c, err := s.Control.STS(ctx, req.Account, time.Second)
+		ttl := time.Hour
+		if req.Tamper == TamperExpiredToken {
+			ttl = time.Second
+		}
+		c, err := s.Control.STS(ctx, req.Account, ttl)
 		if err != nil {
 			return nil, err
 		}
-		now, err := s.Control.Advance(ctx, time.Second)
+		signer.KeyID, signer.Secret = c.AccessKeyID, c.AccessKeySecret
+		if req.Tamper == TamperMissingToken {
+			break // the token left out
+		}
+		signer.SecurityToken = c.SecurityToken
+		now, err := s.Control.Advance(ctx, time.Second) // past the token's expiry
 		if err != nil {
 			return nil, err
 		}
 		s.State.Now = now
-		signer.KeyID, signer.Secret, signer.SecurityToken = c.AccessKeyID, c.AccessKeySecret, c.SecurityToken
-	case TamperMissingToken:
-		if s.World.Accounts[req.Account] == nil {
-			break // an unknown or disabled key is refused before any token is looked at
-		}
-		if s.Control == nil {
-			return nil, errorf("tamper %s needs the control API", req.Tamper)
-		}
-		c, err := s.Control.STS(ctx, req.Account, time.Hour)
-		if err != nil {
-			return nil, err
-		}
-		signer.KeyID, signer.Secret = c.AccessKeyID, c.AccessKeySecret // the token left out
 	case TamperReplay:
 		nonce := acs.NewNonce()
 		signer.Nonce = func() string { return nonce }
