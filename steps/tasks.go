@@ -65,45 +65,74 @@ func (w *world) waitFor(status string) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
-	ctx := w.ctx()
-	deadline := time.Now().Add(w.cfg.pollTimeout())
 	last, lastState := -1, ""
-	for i := 0; ; i++ {
+	return w.pollTask(poll{step: w.cfg.pollStep(), advances: 2001, interval: w.cfg.pollInterval(),
+		deadline: time.Now().Add(w.cfg.pollTimeout())},
+		func(b *acs.Body, got string) (bool, error) {
+			p := progress(b)
+			if p < last {
+				return false, w.failf("task progress = %d%%, want at least %d%% (progress never goes down)", p, last)
+			}
+			if rank[got] < rank[lastState] {
+				return false, w.failf("task status = %q after %q, want no step back", got, lastState)
+			}
+			last, lastState = p, got
+			if got == status {
+				if status == "Finished" && str(b.Fields["TaskProcess"]) != "100%" {
+					return false, w.failf("TaskProcess of a Finished task = %q, want \"100%%\"", str(b.Fields["TaskProcess"]))
+				}
+				return true, nil
+			}
+			if terminal[got] {
+				return false, w.failf("task status = %q, want %q", got, status)
+			}
+			return false, nil
+		},
+		func(got string, advances int, virtual bool) error {
+			if virtual {
+				return w.failf("task status = %q after %d clock advances, want %q", got, advances, status)
+			}
+			return w.failf("task status = %q at the deadline (%s), want %q", got, w.cfg.pollTimeout(), status)
+		})
+}
+
+// poll is how long pollTask may go on: against a virtual clock at most advances steps of
+// step; on the endpoint's own clock reads every interval until deadline.
+type poll struct {
+	step     time.Duration
+	advances int
+	interval time.Duration
+	deadline time.Time
+}
+
+// pollTask reads the task's attributes until check says it is done (or fails), advancing a
+// virtual clock or sleeping between reads as p allows; when p runs out, expired says why
+// (with the status last read, the clock advances made and whether the clock was virtual).
+func (w *world) pollTask(p poll, check func(b *acs.Body, status string) (bool, error),
+	expired func(status string, advances int, virtual bool) error) error {
+	ctx := w.ctx()
+	for n := 0; ; n++ {
 		b, err := w.taskAttr()
 		if err != nil {
 			return err
 		}
 		got := str(b.Fields["TaskStatus"])
-		p := progress(b)
-		if p < last {
-			return w.failf("task progress = %d%%, want at least %d%% (progress never goes down)", p, last)
-		}
-		if rank[got] < rank[lastState] {
-			return w.failf("task status = %q after %q, want no step back", got, lastState)
-		}
-		last, lastState = p, got
-		if got == status {
-			if status == "Finished" && str(b.Fields["TaskProcess"]) != "100%" {
-				return w.failf("TaskProcess of a Finished task = %q, want \"100%%\"", str(b.Fields["TaskProcess"]))
-			}
-			return nil
-		}
-		if terminal[got] {
-			return w.failf("task status = %q, want %q", got, status)
+		if done, err := check(b, got); done || err != nil {
+			return err
 		}
 		if w.cfg.virtualClock(ctx) {
-			if i > 2000 {
-				return w.failf("task status = %q after %d clock advances, want %q", got, i, status)
+			if n >= p.advances {
+				return expired(got, n, true)
 			}
-			if _, err := w.cfg.Control.Advance(ctx, w.cfg.pollStep()); err != nil {
+			if _, err := w.cfg.Control.Advance(ctx, p.step); err != nil {
 				return w.fail(err)
 			}
 			continue
 		}
-		if time.Now().After(deadline) {
-			return w.failf("task status = %q at the deadline (%s), want %q", got, w.cfg.pollTimeout(), status)
+		if time.Now().After(p.deadline) {
+			return expired(got, n, false)
 		}
-		t := time.NewTimer(w.cfg.pollInterval())
+		t := time.NewTimer(p.interval)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -133,41 +162,14 @@ func (w *world) endsWithin(minutes int) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
-	ctx := w.ctx()
+	const step = 10 * time.Second
 	limit := time.Duration(minutes) * time.Minute
-	deadline := time.Now().Add(limit)
-	var waited time.Duration
-	for {
-		b, err := w.taskAttr()
-		if err != nil {
-			return err
-		}
-		got := str(b.Fields["TaskStatus"])
-		if terminal[got] {
-			return nil
-		}
-		if w.cfg.virtualClock(ctx) {
-			if waited >= limit {
-				return w.failf("task status = %q after %s, want an ended state (Finished, Failed or Deleted)", got, limit)
-			}
-			step := 10 * time.Second
-			if _, err := w.cfg.Control.Advance(ctx, step); err != nil {
-				return w.fail(err)
-			}
-			waited += step
-			continue
-		}
-		if time.Now().After(deadline) {
+	return w.pollTask(poll{step: step, advances: int(limit / step), interval: min(w.cfg.pollInterval(), 5*time.Second),
+		deadline: time.Now().Add(limit)},
+		func(_ *acs.Body, got string) (bool, error) { return terminal[got], nil },
+		func(got string, _ int, _ bool) error {
 			return w.failf("task status = %q after %s, want an ended state (Finished, Failed or Deleted)", got, limit)
-		}
-		t := time.NewTimer(min(w.cfg.pollInterval(), 5*time.Second))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return w.fail(ctx.Err())
-		case <-t.C:
-		}
-	}
+		})
 }
 
 // objectsStartWithPrefix checks every object the task names starts with the request's
