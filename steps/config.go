@@ -85,8 +85,6 @@ func (c *Config) httpClient() *http.Client {
 	return defaultClient
 }
 
-func (c *Config) ossHTTPClient() *http.Client { return c.OSSHTTPClient }
-
 func (c *Config) spec() *spec.Spec { return spec.MustLoad() }
 
 func (c *Config) pollInterval() time.Duration {

@@ -42,7 +42,7 @@ func (w *world) objectClient(bucket string, a Account) (*objects.Client, string,
 	}
 	c, err := objects.New(objects.Config{Endpoint: endpoint, Region: region, AccessKeyID: a.AccessKeyID,
 		AccessKeySecret: a.AccessKeySecret, SecurityToken: a.SecurityToken, PathStyle: pathStyle(endpoint),
-		HTTPClient: w.cfg.ossHTTPClient()})
+		HTTPClient: w.cfg.OSSHTTPClient})
 	return c, region, err
 }
 
