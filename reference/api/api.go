@@ -215,8 +215,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve runs the pipeline; the order of checks is the order of the statements.
 func (h *Handler) serve(x *exchange) (any, error) {
 	r := x.r
-	// Format from the query first, so that even the refusals below answer in the format asked.
-	if f := acs.PeekParams(r, nil, "Format").Get("Format"); f != "" {
+	// Format from the query first, so that even the refusals below answer in the format asked;
+	// a form body is looked at once it has been read.
+	f := acs.PeekParams(r, nil, "Format").Get("Format")
+	if f != "" {
 		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
 	}
 	if r.URL.Path != "/" {
@@ -239,8 +241,10 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	if acs.CountParams(r, body) > MaxParams {
 		return nil, spec.RequestTooLarge.Err(fmt.Sprintf("%d-parameter", MaxParams))
 	}
-	if f := acs.PeekParams(r, body, "Format").Get("Format"); f != "" {
-		x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
+	if f == "" && len(body) > 0 {
+		if f = acs.PeekParams(r, body, "Format").Get("Format"); f != "" {
+			x.format = acs.ResponseFormat(f, r.Header.Get("Accept"))
+		}
 	}
 
 	auth, cred, err := h.authenticate(r, body)
