@@ -2,40 +2,35 @@ package steps
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"time"
 
 	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/reference"
+	"github.com/exportimage/eic/reference/eictest"
 )
 
-// Embedded is a reference server started in-process on loopback (real HTTP), for eic run
-// without --endpoint, go test and the teeth tests.
+// Embedded is a reference server started in-process on loopback (real HTTP, the ECS and the
+// OSS API), for eic run without --endpoint, go test and the teeth tests.
 type Embedded struct {
 	URL     string
 	OSSURL  string // the OSS API over the reference's buckets
 	Control *control.Client
-	srv     *reference.Server
-	hs, oss *httptest.Server
+	srv     *eictest.Server
 }
 
-// StartReference starts the reference server with a virtual clock (starting now, to the
-// second) and opts on an httptest listener.
+// StartReference starts the reference server (eictest.NewServer) with a virtual clock
+// starting now, to the second, strict about parameters no SDK model defines, and opts.
 func StartReference(opts ...reference.Option) (*Embedded, error) {
-	all := append([]reference.Option{reference.WithVirtualClock(time.Now().UTC().Truncate(time.Second)), reference.WithStrictParams()}, opts...)
-	srv, err := reference.New(all...)
+	all := append([]reference.Option{reference.WithStrictParams()}, opts...)
+	srv, err := eictest.NewServer(eictest.WithStart(time.Now().UTC().Truncate(time.Second)), eictest.WithReferenceOptions(all...))
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
-	hs := httptest.NewServer(srv)
-	oss := httptest.NewServer(srv.OSS())
 	return &Embedded{
-		URL:     hs.URL,
-		OSSURL:  oss.URL,
-		Control: &control.Client{Base: hs.URL, Token: srv.ControlToken(), HTTP: hs.Client()},
+		URL:     srv.ECSURL,
+		OSSURL:  srv.OSSURL,
+		Control: &control.Client{Base: srv.ECSURL, Token: srv.ControlToken, HTTP: srv.Client()},
 		srv:     srv,
-		hs:      hs,
-		oss:     oss,
 	}, nil
 }
 
@@ -46,13 +41,9 @@ func (e *Embedded) Config() (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Config{Endpoint: e.URL, Fixtures: fx, Control: e.Control, HTTPClient: e.hs.Client(),
-		OSSEndpoint: e.OSSURL, OSSHTTPClient: e.oss.Client()}, nil
+	return &Config{Endpoint: e.URL, Fixtures: fx, Control: e.Control, HTTPClient: e.srv.Client(),
+		OSSEndpoint: e.OSSURL, OSSHTTPClient: e.srv.Client()}, nil
 }
 
-// Close stops the server; it returns the IDs of tasks still in flight.
-func (e *Embedded) Close() []string {
-	e.hs.Close()
-	e.oss.Close()
-	return e.srv.Close()
-}
+// Close stops the server and every task.
+func (e *Embedded) Close() { e.srv.Close() }
