@@ -226,6 +226,7 @@ type Generator struct {
 	World       *World
 	params      map[string][]ParamInfo
 	constrained map[string][]ParamInfo // per action, see constrainedParams
+	required    map[string][]string    // per action, the names of its required parameters
 	combos      map[string][][3]string // per account: own plain image, its region, a bucket there
 	// Accounts the generator may act as (those whose keys it has); the first is the main one.
 	Accounts []string
@@ -240,13 +241,18 @@ type Generator struct {
 
 // NewGenerator reads the parameters of every action of the spec.
 func NewGenerator(s *spec.Spec, w *World) (*Generator, error) {
-	g := &Generator{World: w, params: map[string][]ParamInfo{}, constrained: map[string][]ParamInfo{}, combos: map[string][][3]string{}}
+	g := &Generator{World: w, params: map[string][]ParamInfo{}, constrained: map[string][]ParamInfo{}, required: map[string][]string{}, combos: map[string][][3]string{}}
 	for _, a := range s.Actions() {
 		ps, err := ParamsOf(s, a)
 		if err != nil {
 			return nil, err
 		}
 		g.params[a] = ps
+		for _, p := range ps {
+			if p.Required {
+				g.required[a] = append(g.required[a], p.Name)
+			}
+		}
 	}
 	for _, a := range s.Actions() {
 		g.constrained[a] = g.constrainedParams(a)
@@ -372,16 +378,10 @@ func (g *Generator) Random(r *rand.Rand, action string, st *State) Request {
 			}
 			req = req.With(p.Name, p.Invalid(r))
 		case n < 8: // a required parameter dropped or emptied
-			var req1 []string
-			for _, p := range params {
-				if p.Required {
-					req1 = append(req1, p.Name)
-				}
-			}
-			if len(req1) == 0 {
+			if len(g.required[action]) == 0 {
 				continue
 			}
-			name := pick(r, req1)
+			name := pick(r, g.required[action])
 			if n == 6 {
 				req = req.Without(name)
 			} else {

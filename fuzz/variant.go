@@ -20,12 +20,7 @@ func (g *Generator) Variant(r *rand.Rand, action string, st *State) Request {
 		p := pick(r, g.constrained[action])
 		return req.With(p.Name, p.Invalid(r))
 	case n < 30: // one required parameter dropped or emptied
-		var names []string
-		for _, p := range params {
-			if p.Required {
-				names = append(names, p.Name)
-			}
-		}
+		names := g.required[action]
 		if len(names) == 0 {
 			return req
 		}
