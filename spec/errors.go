@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Code is one row of the error table: a wire code with its HTTP status and message template.
@@ -72,11 +73,25 @@ func (c *Code) Matches(message string) bool {
 		}
 		return strings.HasPrefix(rest, " server string to sign is:")
 	}
-	parts := strings.Split(c.message, "%s")
+	return templateRE(c.message).MatchString(message)
+}
+
+// templates caches the expression of each message template (Matches runs on every answer the
+// fuzzer and the suite judge).
+var templates sync.Map // template → *regexp.Regexp
+
+// templateRE is the expression matching template with any non-empty text for each %s.
+func templateRE(template string) *regexp.Regexp {
+	if re, ok := templates.Load(template); ok {
+		return re.(*regexp.Regexp)
+	}
+	parts := strings.Split(template, "%s")
 	for i, p := range parts {
 		parts[i] = regexp.QuoteMeta(p)
 	}
-	return regexp.MustCompile("^" + strings.Join(parts, "(?s:.+)") + "$").MatchString(message)
+	re := regexp.MustCompile("^" + strings.Join(parts, "(?s:.+)") + "$")
+	templates.Store(template, re)
+	return re
 }
 
 // Error is an error value carrying a row of the table and the message actually sent.
