@@ -142,6 +142,17 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			target += " (mutant " + *mutant + ")"
 		}
 	}
+	// The JSON report's file is created before the run, so a bad path costs no fuzzing.
+	var jsonFile *os.File
+	if *jsonOut != "" && *jsonOut != "-" {
+		f, err := os.Create(*jsonOut)
+		if err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: --json: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		jsonFile = f
+	}
 	fmt.Fprintf(stdout, "eic fuzz: %d %s against %s, seed %d\n", *runs, mode, target, *seed)
 	rep, err := fuzz.Run(ctx, fuzz.Config{Session: sess, Gen: gen, Seed: *seed, Runs: *runs, Stateful: *stateful,
 		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget, StopAfter: *stopAfter, Steps: stepGen})
@@ -179,9 +190,9 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	if *jsonOut != "" {
 		data, _ := json.MarshalIndent(sum, "", "  ")
 		data = append(data, '\n')
-		if *jsonOut == "-" {
+		if jsonFile == nil {
 			stdout.Write(data)
-		} else if werr := os.WriteFile(*jsonOut, data, 0o644); werr != nil {
+		} else if _, werr := jsonFile.Write(data); werr != nil {
 			fmt.Fprintf(stderr, "eic fuzz: --json: %v\n", werr)
 			return 2
 		}
