@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -49,6 +50,9 @@ func Open(dir string) (*Bolt, error) {
 		return nil, fmt.Errorf("%w: %s (is another eic serve using --store %s?)", ErrInUse, path, dir)
 	}
 	if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			return nil, fmt.Errorf("journal: %w", err) // it names the path already
+		}
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
