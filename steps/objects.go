@@ -28,22 +28,27 @@ type objectOwner struct {
 func (w *world) viaControl() bool { return w.cfg.Control != nil && w.cfg.OSSEndpoint == "" }
 
 // objectClient is an OSS client for bucket with the credentials of a.
-func (w *world) objectClient(bucket string, a Account) (*objects.Client, string, error) {
+func (w *world) objectClient(bucket string, a Account) (*objects.Client, error) {
 	region := w.bucketRegion(bucket)
 	if region == "" && w.task != nil {
 		region = w.task.region
 	}
+	return w.cfg.objectClient(region, a)
+}
+
+// objectClient is an OSS client for a bucket in region (the run's region when empty): through
+// OSSEndpoint when set, else the region's public OSS endpoint.
+func (c *Config) objectClient(region string, a Account) (*objects.Client, error) {
 	if region == "" {
-		region = w.cfg.Region
+		region = c.Region
 	}
-	endpoint := w.cfg.OSSEndpoint
+	endpoint := c.OSSEndpoint
 	if endpoint == "" {
 		endpoint = "oss-" + region + ".aliyuncs.com"
 	}
-	c, err := objects.New(objects.Config{Endpoint: endpoint, Region: region, AccessKeyID: a.AccessKeyID,
+	return objects.New(objects.Config{Endpoint: endpoint, Region: region, AccessKeyID: a.AccessKeyID,
 		AccessKeySecret: a.AccessKeySecret, SecurityToken: a.SecurityToken, PathStyle: pathStyle(endpoint),
-		HTTPClient: w.cfg.OSSHTTPClient})
-	return c, region, err
+		HTTPClient: c.OSSHTTPClient})
 }
 
 // pathStyle: an endpoint that is an IP address or localhost cannot take bucket.host names.
@@ -70,7 +75,7 @@ func (w *world) openObject(bucket, key string) (io.ReaderAt, int64, func(), erro
 		}
 		return bytes.NewReader(data), int64(len(data)), func() {}, nil
 	}
-	c, _, err := w.objectClient(bucket, w.account)
+	c, err := w.objectClient(bucket, w.account)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -100,7 +105,7 @@ func (w *world) deleteObjects() {
 		return
 	}
 	for _, o := range w.owned {
-		c, _, err := w.objectClient(o.bucket, o.account)
+		c, err := w.objectClient(o.bucket, o.account)
 		if err == nil {
 			err = c.Delete(w.ctx(), o.bucket, o.key)
 		}

@@ -57,6 +57,9 @@ func Preflight(ctx context.Context, cfg *Config) error {
 	if err != nil {
 		return nil
 	}
+	if err := preflightOSS(ctx, cfg, acct); err != nil {
+		return err
+	}
 	region, err := cfg.Fixtures.region("home")
 	if err != nil || region == "" {
 		region = "cn-hangzhou"
@@ -104,4 +107,25 @@ func firstLine(s string) string {
 		s = s[:200] + "…"
 	}
 	return s
+}
+
+// preflightOSS checks, when the run names an OSS endpoint and the fixtures a bucket "home",
+// that the endpoint answers a listing of that bucket with the credentials of "main" (a prefix
+// that matches nothing: no object is read).
+func preflightOSS(ctx context.Context, cfg *Config, acct Account) error {
+	if cfg.OSSEndpoint == "" {
+		return nil
+	}
+	b, err := cfg.Fixtures.bucket("home")
+	if err != nil {
+		return nil
+	}
+	c, err := cfg.objectClient(b.Region, acct)
+	if err == nil {
+		_, err = c.List(ctx, b.Name, "eic-preflight-matches-nothing/")
+	}
+	if err != nil {
+		return fmt.Errorf("OSS endpoint %s: listing bucket %q as %q: %v", cfg.OSSEndpoint, b.Name, "main", firstLine(unwrapURLError(err).Error()))
+	}
+	return nil
 }

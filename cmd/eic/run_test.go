@@ -141,6 +141,13 @@ func TestRun_PreflightAndInconclusive(t *testing.T) {
 		t.Errorf("refused credentials: exit %d, stderr %q; want 2, one line", code, stderr)
 	}
 
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "EicDemoSecret00000000000000001")
+	fixtures := filepath.Join("..", "..", "features", "fixtures", "reference.yaml")
+	code, _, stderr = run(t, "run", "--endpoint", ref.URL, "--fixtures", fixtures, "--oss-endpoint", "http://127.0.0.1:1")
+	if code != 2 || !strings.Contains(stderr, "OSS endpoint http://127.0.0.1:1") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("unreachable OSS endpoint: exit %d, stderr %q; want 2, one line", code, stderr)
+	}
+
 	code, _, stderr = run(t, "run", "--tags", "@nosuchtag")
 	if code != 3 || !strings.Contains(stderr, "no scenario selected") {
 		t.Errorf("empty selection: exit %d, stderr %q; want 3", code, stderr)
