@@ -105,7 +105,7 @@ func (w *world) deleteObjects() {
 		return
 	}
 	for _, o := range w.owned {
-		c, err := w.objectClient(o.bucket, o.account)
+		c, err := w.cfg.objectClient(o.region, o.account) // the export's region, that of its bucket
 		if err == nil {
 			err = c.Delete(w.ctx(), o.bucket, o.key)
 		}
