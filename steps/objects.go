@@ -115,3 +115,12 @@ func (w *world) deleteObjects() {
 	}
 	w.owned = nil
 }
+
+func (w *world) bucketRegion(name string) string {
+	for _, b := range w.cfg.Fixtures.Buckets {
+		if b.Name == name {
+			return b.Region
+		}
+	}
+	return ""
+}

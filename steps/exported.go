@@ -1,0 +1,230 @@
+package steps
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/cucumber/godog"
+
+	"github.com/exportimage/eic/internal/acs"
+	"github.com/exportimage/eic/reference/diskimage"
+)
+
+// Then steps on the objects an export task names: their names, their presence in the bucket,
+// and the disk images they hold. Reading and deleting objects is in objects.go.
+
+// objectsStartWithPrefix checks every object the task names starts with the request's
+// OSSPrefix ("Prefix of the OSS object", the only naming fact the document gives).
+func (w *world) objectsStartWithPrefix() error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, w.task.prefix) {
+			return w.failf("object %q, want a name starting with the OSSPrefix %q", k, w.task.prefix)
+		}
+	}
+	return nil
+}
+
+// taskObjects returns the OSSObject related items of the task.
+func (w *world) taskObjects() ([]string, error) {
+	b, err := w.taskAttr()
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, op := range operations(b) {
+		items, _ := op["RelatedItemSet"].(map[string]any)
+		for _, it := range acs.AsList(items["RelatedItem"]) {
+			m, _ := it.(map[string]any)
+			if str(m["Name"]) == "OSSObject" {
+				keys = append(keys, str(m["Value"]))
+			}
+		}
+	}
+	sort.Strings(keys)
+	w.recordObjects(keys)
+	return keys, nil
+}
+
+func (w *world) reportsObjects(table *godog.Table) error {
+	if err := w.needTask(); err != nil {
+		return err
+	}
+	var want []string
+	for _, row := range table.Rows {
+		v, err := w.cfg.Fixtures.expand(row.Cells[0].Value, w.vars())
+		if err != nil {
+			return w.check(err)
+		}
+		want = append(want, v)
+	}
+	sort.Strings(want)
+	got, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		return w.failf("task objects = %q, want %q", got, want)
+	}
+	return nil
+}
+
+// bucketHolds checks every object the task names exists in its bucket.
+func (w *world) bucketHolds() error { return w.bucketHoldsN(-1) }
+
+// bucketHoldsN is bucketHolds with the number of objects expected (-1: any, at least one).
+func (w *world) bucketHoldsN(n int) error {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	if n >= 0 && len(keys) != n {
+		return w.failf("task objects = %d %q, want %d", len(keys), keys, n)
+	}
+	for _, k := range keys {
+		r, size, done, err := w.openObject(w.task.bucket, k)
+		if err != nil {
+			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
+		}
+		_ = r
+		done()
+		if size == 0 {
+			return w.failf("object %q size = 0, want > 0", k)
+		}
+	}
+	return nil
+}
+
+// objectsValid reads every exported object back: the header magic names the requested format,
+// and the disk it holds, converted back to raw, has the source disk's virtual size and SHA-256.
+func (w *world) objectsValid(format string) error {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	sums, sizes, reason := w.sourceDisks()
+	for _, k := range keys {
+		r, size, done, err := w.openObject(w.task.bucket, k)
+		if err != nil {
+			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
+		}
+		err = w.checkObject(k, r, size, format, sums, sizes)
+		done()
+		if err != nil {
+			return err
+		}
+	}
+	if reason != "" {
+		return w.skipf("formats checked; round trip not checked: %s", reason)
+	}
+	return nil
+}
+
+// objectsOfFormat checks each exported object's header names the format and opens as it,
+// without the round trip (for images too large to hash in a test run).
+func (w *world) objectsOfFormat(format string) error {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return w.failf("the task names no OSSObject")
+	}
+	for _, k := range keys {
+		r, size, done, err := w.openObject(w.task.bucket, k)
+		if err != nil {
+			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
+		}
+		err = w.checkObject(k, r, size, format, nil, nil)
+		done()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *world) checkObject(key string, r io.ReaderAt, size int64, format string, sums map[string]string, sizes map[string]int64) error {
+	got, err := diskimage.Detect(r, size)
+	if err != nil {
+		return w.failf("object %q: detect format: %v", key, err)
+	}
+	if string(got) != format {
+		return w.failf("object %q format = %q, want %q", key, got, format)
+	}
+	img, err := diskimage.Open(r, size)
+	if err != nil {
+		return w.failf("object %q: open as %s: %v", key, format, err)
+	}
+	dev := deviceOf(key, w.task.image)
+	if sums == nil {
+		return nil
+	}
+	want, ok := sums[dev]
+	if !ok {
+		return w.failf("object %q names disk %q, which the source image does not have", key, dev)
+	}
+	if s, ok := sizes[dev]; ok && s > 0 && img.Size() != s {
+		return w.failf("object %q virtual size = %d, want %d", key, img.Size(), s)
+	}
+	sum, err := diskimage.Checksum(img)
+	if err != nil {
+		return w.failf("object %q: read back: %v", key, err)
+	}
+	if sum != want {
+		return w.failf("object %q sha256 = %s, want %s (source disk %s)", key, sum, want, dev)
+	}
+	return nil
+}
+
+// deviceOf extracts the disk of an object key: "system" from …_<image>_system.<ext>, "xvdb"
+// from …_<image>_data_xvdb.<ext>.
+func deviceOf(key, image string) string {
+	rest := key
+	if i := strings.LastIndex(key, image+"_"); i >= 0 {
+		rest = key[i+len(image)+1:]
+	}
+	if j := strings.IndexByte(rest, '.'); j >= 0 {
+		rest = rest[:j]
+	}
+	return strings.TrimPrefix(rest, "data_")
+}
+
+// sourceDisks gives the source checksums: from the control API, else from the fixtures file;
+// else a reason why the round trip cannot be checked.
+func (w *world) sourceDisks() (map[string]string, map[string]int64, string) {
+	if w.cfg.Control != nil {
+		disks, err := w.cfg.Control.Disks(w.ctx(), w.task.image)
+		if err == nil {
+			sums, sizes := map[string]string{}, map[string]int64{}
+			for _, d := range disks {
+				sums[d.Device], sizes[d.Device] = d.SHA256, d.Size
+			}
+			return sums, sizes, ""
+		}
+		return nil, nil, fmt.Sprintf("control API: %v", err)
+	}
+	for _, img := range w.cfg.Fixtures.Images {
+		if img.ID == w.task.image && len(img.Disks) > 0 {
+			return img.Disks, nil, ""
+		}
+	}
+	return nil, nil, fmt.Sprintf("the fixtures file gives no source-disk checksums for image %q", w.task.image)
+}
