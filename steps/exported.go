@@ -21,12 +21,9 @@ func (w *world) objectsStartWithPrefix() error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
-	keys, err := w.taskObjects()
+	keys, err := w.exportedObjects()
 	if err != nil {
 		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
 	}
 	for _, k := range keys {
 		if !strings.HasPrefix(k, w.task.prefix) {
@@ -85,51 +82,34 @@ func (w *world) bucketHolds() error { return w.bucketHoldsN(-1) }
 
 // bucketHoldsN is bucketHolds with the number of objects expected (-1: any, at least one).
 func (w *world) bucketHoldsN(n int) error {
-	keys, err := w.taskObjects()
+	keys, err := w.exportedObjects()
 	if err != nil {
 		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
 	}
 	if n >= 0 && len(keys) != n {
 		return w.failf("task objects = %d %q, want %d", len(keys), keys, n)
 	}
-	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
-		if err != nil {
-			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
-		}
-		_ = r
-		done()
+	return w.readObjects(keys, func(key string, _ io.ReaderAt, size int64) error {
 		if size == 0 {
-			return w.failf("object %q size = 0, want > 0", k)
+			return w.failf("object %q size = 0, want > 0", key)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // objectsValid reads every exported object back: the header magic names the requested format,
 // and the disk it holds, converted back to raw, has the source disk's virtual size and SHA-256.
 func (w *world) objectsValid(format string) error {
-	keys, err := w.taskObjects()
+	keys, err := w.exportedObjects()
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
-	}
 	sums, sizes, reason := w.sourceDisks()
-	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
-		if err != nil {
-			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
-		}
-		err = w.checkObject(k, r, size, format, sums, sizes)
-		done()
-		if err != nil {
-			return err
-		}
+	err = w.readObjects(keys, func(key string, r io.ReaderAt, size int64) error {
+		return w.checkObject(key, r, size, format, sums, sizes)
+	})
+	if err != nil {
+		return err
 	}
 	if reason != "" {
 		return w.skipf("formats checked; round trip not checked: %s", reason)
@@ -140,19 +120,35 @@ func (w *world) objectsValid(format string) error {
 // objectsOfFormat checks each exported object's header names the format and opens as it,
 // without the round trip (for images too large to hash in a test run).
 func (w *world) objectsOfFormat(format string) error {
-	keys, err := w.taskObjects()
+	keys, err := w.exportedObjects()
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
+	return w.readObjects(keys, func(key string, r io.ReaderAt, size int64) error {
+		return w.checkObject(key, r, size, format, nil, nil)
+	})
+}
+
+// exportedObjects is the OSSObject names of the scenario's task; a task naming none fails.
+func (w *world) exportedObjects() ([]string, error) {
+	keys, err := w.taskObjects()
+	if err != nil {
+		return nil, err
 	}
+	if len(keys) == 0 {
+		return nil, w.failf("the task names no OSSObject")
+	}
+	return keys, nil
+}
+
+// readObjects opens each of keys in the task's bucket in turn and hands it to fn.
+func (w *world) readObjects(keys []string, fn func(key string, r io.ReaderAt, size int64) error) error {
 	for _, k := range keys {
 		r, size, done, err := w.openObject(w.task.bucket, k)
 		if err != nil {
 			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
 		}
-		err = w.checkObject(k, r, size, format, nil, nil)
+		err = fn(k, r, size)
 		done()
 		if err != nil {
 			return err
@@ -161,6 +157,8 @@ func (w *world) objectsOfFormat(format string) error {
 	return nil
 }
 
+// checkObject checks the format of one exported object and, given the source disks' sums
+// and sizes, that it holds the disk its name gives.
 func (w *world) checkObject(key string, r io.ReaderAt, size int64, format string, sums map[string]string, sizes map[string]int64) error {
 	got, err := diskimage.Detect(r, size)
 	if err != nil {

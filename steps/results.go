@@ -55,28 +55,16 @@ type Results struct {
 	objects   []CreatedObject
 }
 
-func (r *Results) add(s ScenarioResult) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.scenarios = append(r.scenarios, s)
-}
+func (r *Results) add(s ScenarioResult)      { appendLocked(r, &r.scenarios, s) }
+func (r *Results) addDrift(d MessageDrift)   { appendLocked(r, &r.drift, d) }
+func (r *Results) addTask(t CreatedTask)     { appendLocked(r, &r.tasks, t) }
+func (r *Results) addObject(o CreatedObject) { appendLocked(r, &r.objects, o) }
 
-func (r *Results) addDrift(d MessageDrift) {
+// appendLocked appends v to the list s of r, under r's lock.
+func appendLocked[T any](r *Results, s *[]T, v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.drift = append(r.drift, d)
-}
-
-func (r *Results) addTask(t CreatedTask) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.tasks = append(r.tasks, t)
-}
-
-func (r *Results) addObject(o CreatedObject) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.objects = append(r.objects, o)
+	*s = append(*s, v)
 }
 
 // objectDeleted records the outcome of deleting an object the run created.
@@ -98,6 +86,14 @@ func (r *Results) Scenarios() []ScenarioResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]ScenarioResult(nil), r.scenarios...)
+}
+
+// recorded returns copies of the message drift and of what the run created.
+func (r *Results) recorded() ([]MessageDrift, Created) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]MessageDrift{}, r.drift...),
+		Created{Tasks: append([]CreatedTask{}, r.tasks...), Objects: append([]CreatedObject{}, r.objects...)}
 }
 
 // Verdicts of a run (Report.Verdict).

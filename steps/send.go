@@ -15,49 +15,59 @@ import (
 func (w *world) send(action string, params url.Values) error {
 	t := w.tweak
 	w.tweak = tweaks{}
-	signer := acs.Signer{
+	call := acs.Call{Endpoint: w.cfg.Endpoint, Action: action, Params: params, Format: w.format,
+		APIVersion: t.version, Method: t.method}
+	signer := w.signer(t)
+	req, err := signer.NewRequest(w.ctx(), call)
+	if err != nil {
+		return w.failf("build request: %v", err)
+	}
+	t.apply(req)
+	return w.exchange(action, req, nil)
+}
+
+// signer signs as the scenario's account, with the signing tweaks of t.
+func (w *world) signer(t tweaks) acs.Signer {
+	s := acs.Signer{
 		KeyID: w.account.AccessKeyID, Secret: w.account.AccessKeySecret,
 		SecurityToken: w.account.SecurityToken, Version: w.signature,
 		Now: func() time.Time { return w.now().Add(t.timeShift) },
 	}
 	if t.wrongSecret {
-		signer.Secret += "x"
+		s.Secret += "x"
 	}
 	if t.unknownKey {
-		signer.KeyID = "LTAI5tEicUnknown" + acs.NewNonce()[:8]
+		s.KeyID = "LTAI5tEicUnknown" + acs.NewNonce()[:8]
 	}
-	if t.token != nil {
-		signer.SecurityToken = *t.token
-	}
-	call := acs.Call{Endpoint: w.cfg.Endpoint, Action: action, Params: params, Format: w.format,
-		APIVersion: t.version, Method: t.method}
-	req, err := signer.NewRequest(w.ctx(), call)
-	if err != nil {
-		return w.failf("build request: %v", err)
-	}
+	return s
+}
+
+// apply makes the changes of t to a signed request: what no correct signer would send. The
+// query is re-encoded only when a change touches it (re-encoding may change a signed query).
+func (t tweaks) apply(req *http.Request) {
+	q, changed := req.URL.Query(), false
 	if t.noSignature {
 		req.Header.Del("Authorization")
-		q := req.URL.Query()
 		q.Del("Signature")
-		req.URL.RawQuery = q.Encode()
+		changed = true
 	}
 	if t.badTime {
 		if req.Header.Get(acs.HeaderDate) != "" {
 			req.Header.Set(acs.HeaderDate, "2024/01/01 00:00:00")
 		}
-		q := req.URL.Query()
 		if q.Has("Timestamp") {
 			q.Set("Timestamp", "2024/01/01 00:00:00")
-			req.URL.RawQuery = q.Encode()
+			changed = true
 		}
 	}
 	if t.dropParam != "" {
-		q := req.URL.Query()
 		q.Del(t.dropParam)
-		req.URL.RawQuery = q.Encode()
 		req.Header.Del(t.dropParam)
+		changed = true
 	}
-	return w.exchange(action, req, nil)
+	if changed {
+		req.URL.RawQuery = q.Encode()
+	}
 }
 
 func (w *world) exchange(action string, req *http.Request, body []byte) error {
@@ -72,15 +82,24 @@ func (w *world) exchange(action string, req *http.Request, body []byte) error {
 	return nil
 }
 
-// errorEnvelope decodes the last response as an error.
-func (w *world) errorEnvelope() (*acs.ErrorEnvelope, error) {
+// response is the last response, or a failure when no request got one.
+func (w *world) response() (*exchange, error) {
 	if w.last == nil || w.last.err != nil {
 		return nil, w.failf("no response to check")
 	}
-	if w.last.status < 400 {
-		return nil, w.failf("status = %d, want an error", w.last.status)
+	return w.last, nil
+}
+
+// errorEnvelope decodes the last response as an error.
+func (w *world) errorEnvelope() (*acs.ErrorEnvelope, error) {
+	x, err := w.response()
+	if err != nil {
+		return nil, err
 	}
-	env, err := acs.DecodeError(w.last.header.Get("Content-Type"), w.last.body)
+	if x.status < 400 {
+		return nil, w.failf("status = %d, want an error", x.status)
+	}
+	env, err := acs.DecodeError(x.header.Get("Content-Type"), x.body)
 	if err != nil {
 		return nil, w.failf("error body: %v", err)
 	}
@@ -89,10 +108,11 @@ func (w *world) errorEnvelope() (*acs.ErrorEnvelope, error) {
 
 // body decodes the last response (any status).
 func (w *world) body() (*acs.Body, error) {
-	if w.last == nil || w.last.err != nil {
-		return nil, w.failf("no response to check")
+	x, err := w.response()
+	if err != nil {
+		return nil, err
 	}
-	b, err := acs.DecodeBody(w.last.header.Get("Content-Type"), w.last.body)
+	b, err := acs.DecodeBody(x.header.Get("Content-Type"), x.body)
 	if err != nil {
 		return nil, w.failf("body: %v", err)
 	}
@@ -101,15 +121,16 @@ func (w *world) body() (*acs.Body, error) {
 
 // success checks the last response is a 200 and returns its body.
 func (w *world) success() (*acs.Body, error) {
-	if w.last == nil || w.last.err != nil {
-		return nil, w.failf("no response to check")
+	x, err := w.response()
+	if err != nil {
+		return nil, err
 	}
-	if w.last.status != http.StatusOK {
+	if x.status != http.StatusOK {
 		code := ""
-		if env, err := acs.DecodeError(w.last.header.Get("Content-Type"), w.last.body); err == nil {
+		if env, err := acs.DecodeError(x.header.Get("Content-Type"), x.body); err == nil {
 			code = env.Code
 		}
-		return nil, w.failf("status = %d (error code = %q), want 200", w.last.status, code)
+		return nil, w.failf("status = %d (error code = %q), want 200", x.status, code)
 	}
 	return w.body()
 }

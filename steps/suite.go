@@ -164,11 +164,7 @@ func Run(opts RunOptions) (rep Report, err error) {
 		rep.Signature = "v3"
 	}
 	rep.MinCoverage = opts.MinCoverage
-	cfg.results.mu.Lock()
-	rep.Drift = append([]MessageDrift{}, cfg.results.drift...)
-	rep.Created.Tasks = append([]CreatedTask{}, cfg.results.tasks...)
-	rep.Created.Objects = append([]CreatedObject{}, cfg.results.objects...)
-	cfg.results.mu.Unlock()
+	rep.Drift, rep.Created = cfg.results.recorded()
 	rep.Started = started.UTC()
 	rep.Duration = time.Since(started).Round(time.Millisecond).String()
 	rep.Decide()

@@ -79,10 +79,11 @@ func (w *world) exportAccepted() error {
 }
 
 func (w *world) responseIs(format string) error {
-	if w.last == nil || w.last.err != nil {
-		return w.failf("no response to check")
+	x, err := w.response()
+	if err != nil {
+		return err
 	}
-	ct := w.last.header.Get("Content-Type")
+	ct := x.header.Get("Content-Type")
 	want := acs.Format(format).ContentType()
 	if ct != want {
 		return w.failf("content type = %q, want %q", ct, want)

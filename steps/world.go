@@ -45,7 +45,6 @@ type tweaks struct {
 	wrongSecret, unknownKey, noSignature, badTime bool
 	timeShift                                     time.Duration
 	dropParam, version, method                    string
-	token                                         *string
 }
 
 // task is what the scenario knows of the export it created.
