@@ -291,78 +291,12 @@ func share(p, d int) Share {
 // BuildReport turns results into a report. Documented IDs are the spec's rules and every
 // error row but those eic invented (source "reference").
 func BuildReport(results []ScenarioResult, strict bool) Report {
-	var rep Report
-	rep.Strict = strict
-	rep.Scenarios = results
-	s := spec.MustLoad()
-	type doc struct{ id, kind, title, source, quote string }
-	var docs []doc
-	for _, r := range s.Rules {
-		docs = append(docs, doc{r.ID, "rule", r.Title, r.Source, r.Quote})
-	}
-	for _, c := range spec.Codes() {
-		if c.Source == "reference" {
-			continue
-		}
-		docs = append(docs, doc{c.ID, "error", c.Code + ": " + c.Message(), c.Source,
-			fmt.Sprintf("%d %s: %s", c.Status(), c.Code, c.Message())})
-	}
-	for _, r := range results {
-		rep.Summary.Scenarios++
-		switch {
-		case r.Status == "passed":
-			rep.Summary.Passed++
-		case r.Status == "skipped":
-			rep.Summary.Skipped++
-		case r.Status == "undefined":
-			rep.Summary.Undefined++
-			rep.Summary.Failed++
-		case r.Assumption() && !strict:
-			rep.Summary.AssumptionFailed++
-		default:
-			rep.Summary.Failed++
-		}
-	}
+	rep := Report{Strict: strict, Scenarios: results, Summary: summarize(results, strict)}
 	var rulesPassed, rulesDoc, errsPassed, errsDoc int
-	for _, d := range docs {
-		id := IDResult{ID: d.id, Kind: d.kind, Title: d.title, Source: d.source, Quote: d.quote, Status: "not-run"}
-		var passed, failed, assumptionFailed, skipped int
-		reasons := map[string]bool{}
-		for _, r := range results {
-			if !r.has("@" + d.id) {
-				continue
-			}
-			id.Scenarios = append(id.Scenarios, r.Location+" "+r.Name+" ["+r.Status+"]")
-			switch r.Status {
-			case "passed":
-				passed++
-			case "skipped":
-				skipped++
-				reasons[r.Reason] = true
-			default:
-				if r.Assumption() {
-					assumptionFailed++
-				} else {
-					failed++
-				}
-			}
-		}
-		switch {
-		case failed > 0:
-			id.Status = "failed"
-		case assumptionFailed > 0:
-			id.Status = "assumption-failed"
-		case passed > 0:
-			id.Status = "passed"
-		case skipped > 0:
-			id.Status = "skipped"
-		}
-		for r := range reasons {
-			id.Reasons = append(id.Reasons, r)
-		}
-		sort.Strings(id.Reasons)
+	for _, d := range documentedIDs() {
+		id := judge(d, results)
 		ok := id.Status == "passed"
-		if d.kind == "rule" {
+		if d.Kind == "rule" {
 			rulesDoc++
 			if ok {
 				rulesPassed++
@@ -374,7 +308,7 @@ func BuildReport(results []ScenarioResult, strict bool) Report {
 			}
 		}
 		if !ok {
-			rep.Coverage.Uncovered = append(rep.Coverage.Uncovered, d.id)
+			rep.Coverage.Uncovered = append(rep.Coverage.Uncovered, d.ID)
 		}
 		rep.IDs = append(rep.IDs, id)
 	}
@@ -383,6 +317,87 @@ func BuildReport(results []ScenarioResult, strict bool) Report {
 	rep.Coverage.All = share(rulesPassed+errsPassed, rulesDoc+errsDoc)
 	rep.Decide()
 	return rep
+}
+
+// summarize counts scenarios by outcome; an undefined one counts as failed too, a failed
+// @assumption one apart unless strict.
+func summarize(results []ScenarioResult, strict bool) Summary {
+	var sum Summary
+	for _, r := range results {
+		sum.Scenarios++
+		switch {
+		case r.Status == "passed":
+			sum.Passed++
+		case r.Status == "skipped":
+			sum.Skipped++
+		case r.Status == "undefined":
+			sum.Undefined++
+			sum.Failed++
+		case r.Assumption() && !strict:
+			sum.AssumptionFailed++
+		default:
+			sum.Failed++
+		}
+	}
+	return sum
+}
+
+// documentedIDs lists the spec's rules, then its error rows but those eic invented, each with
+// status not-run.
+func documentedIDs() []IDResult {
+	var ids []IDResult
+	for _, r := range spec.MustLoad().Rules {
+		ids = append(ids, IDResult{ID: r.ID, Kind: "rule", Title: r.Title, Source: r.Source, Quote: r.Quote, Status: "not-run"})
+	}
+	for _, c := range spec.Codes() {
+		if c.Source == "reference" {
+			continue
+		}
+		ids = append(ids, IDResult{ID: c.ID, Kind: "error", Title: c.Code + ": " + c.Message(), Source: c.Source,
+			Quote: fmt.Sprintf("%d %s: %s", c.Status(), c.Code, c.Message()), Status: "not-run"})
+	}
+	return ids
+}
+
+// judge gives the verdict on documented ID id from the scenarios tagged with it: failed if
+// one failed, else assumption-failed, passed, skipped (with the reasons) or not-run.
+func judge(id IDResult, results []ScenarioResult) IDResult {
+	var passed, failed, assumptionFailed, skipped int
+	reasons := map[string]bool{}
+	for _, r := range results {
+		if !r.has("@" + id.ID) {
+			continue
+		}
+		id.Scenarios = append(id.Scenarios, r.Location+" "+r.Name+" ["+r.Status+"]")
+		switch r.Status {
+		case "passed":
+			passed++
+		case "skipped":
+			skipped++
+			reasons[r.Reason] = true
+		default:
+			if r.Assumption() {
+				assumptionFailed++
+			} else {
+				failed++
+			}
+		}
+	}
+	switch {
+	case failed > 0:
+		id.Status = "failed"
+	case assumptionFailed > 0:
+		id.Status = "assumption-failed"
+	case passed > 0:
+		id.Status = "passed"
+	case skipped > 0:
+		id.Status = "skipped"
+	}
+	for r := range reasons {
+		id.Reasons = append(id.Reasons, r)
+	}
+	sort.Strings(id.Reasons)
+	return id
 }
 
 // Decide sets Verdict and Reason from the counts, Strict, MinCoverage and Drift: fail when a

@@ -143,7 +143,12 @@ func Run(opts RunOptions) (rep Report, err error) {
 	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, junitOptions{opts.PageLink, opts.KnownFailure}, out); err != nil {
 		return Report{}, err
 	}
-	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)
+	return report(opts, cfg, started), nil
+}
+
+// report is the report of a run of opts that started at started.
+func report(opts RunOptions, cfg *Config, started time.Time) Report {
+	rep := BuildReport(cfg.results.Scenarios(), opts.Strict)
 	rep.Eic = BuildVersion()
 	rep.Endpoint = cfg.Endpoint
 	rep.Reference = cfg.Control != nil
@@ -168,7 +173,7 @@ func Run(opts RunOptions) (rep Report, err error) {
 	rep.Started = started.UTC()
 	rep.Duration = time.Since(started).Round(time.Millisecond).String()
 	rep.Decide()
-	return rep, nil
+	return rep
 }
 
 // builtinFolders lists every top-level folder of fsys: a new folder under features/ is
