@@ -19,4 +19,7 @@
 // files). They never reach into the reference's internals: reference and reference/eictest
 // are imported by embedded.go only, to start the embedded server eic run uses without
 // --endpoint.
+//
+// Every step that sends takes godog's scenario context first and sends with it; the scenario
+// contexts derive from RunOptions.Context, so cancelling that stops the run's HTTP calls.
 package steps

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -17,11 +18,11 @@ import (
 
 // objectsStartWithPrefix checks every object the task names starts with the request's
 // OSSPrefix ("Prefix of the OSS object", the only naming fact the document gives).
-func (w *world) objectsStartWithPrefix() error {
+func (w *world) objectsStartWithPrefix(ctx context.Context) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
-	keys, err := w.exportedObjects()
+	keys, err := w.exportedObjects(ctx)
 	if err != nil {
 		return err
 	}
@@ -34,8 +35,8 @@ func (w *world) objectsStartWithPrefix() error {
 }
 
 // taskObjects returns the OSSObject related items of the task.
-func (w *world) taskObjects() ([]string, error) {
-	b, err := w.taskAttr()
+func (w *world) taskObjects(ctx context.Context) ([]string, error) {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +55,7 @@ func (w *world) taskObjects() ([]string, error) {
 	return keys, nil
 }
 
-func (w *world) reportsObjects(table *godog.Table) error {
+func (w *world) reportsObjects(ctx context.Context, table *godog.Table) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func (w *world) reportsObjects(table *godog.Table) error {
 		want = append(want, v)
 	}
 	sort.Strings(want)
-	got, err := w.taskObjects()
+	got, err := w.taskObjects(ctx)
 	if err != nil {
 		return err
 	}
@@ -78,18 +79,20 @@ func (w *world) reportsObjects(table *godog.Table) error {
 }
 
 // bucketHolds checks every object the task names exists in its bucket.
-func (w *world) bucketHolds() error { return w.bucketHoldsN(-1) }
+func (w *world) bucketHolds(ctx context.Context) error {
+	return w.bucketHoldsN(ctx, -1)
+}
 
 // bucketHoldsN is bucketHolds with the number of objects expected (-1: any, at least one).
-func (w *world) bucketHoldsN(n int) error {
-	keys, err := w.exportedObjects()
+func (w *world) bucketHoldsN(ctx context.Context, n int) error {
+	keys, err := w.exportedObjects(ctx)
 	if err != nil {
 		return err
 	}
 	if n >= 0 && len(keys) != n {
 		return w.failf("task objects = %d %q, want %d", len(keys), keys, n)
 	}
-	return w.readObjects(keys, func(key string, _ io.ReaderAt, size int64) error {
+	return w.readObjects(ctx, keys, func(key string, _ io.ReaderAt, size int64) error {
 		if size == 0 {
 			return w.failf("object %q size = 0, want > 0", key)
 		}
@@ -99,13 +102,13 @@ func (w *world) bucketHoldsN(n int) error {
 
 // objectsValid reads every exported object back: the header magic names the requested format,
 // and the disk it holds, converted back to raw, has the source disk's virtual size and SHA-256.
-func (w *world) objectsValid(format string) error {
-	keys, err := w.exportedObjects()
+func (w *world) objectsValid(ctx context.Context, format string) error {
+	keys, err := w.exportedObjects(ctx)
 	if err != nil {
 		return err
 	}
-	sums, sizes, reason := w.sourceDisks()
-	err = w.readObjects(keys, func(key string, r io.ReaderAt, size int64) error {
+	sums, sizes, reason := w.sourceDisks(ctx)
+	err = w.readObjects(ctx, keys, func(key string, r io.ReaderAt, size int64) error {
 		return w.checkObject(key, r, size, format, sums, sizes)
 	})
 	if err != nil {
@@ -119,19 +122,19 @@ func (w *world) objectsValid(format string) error {
 
 // objectsOfFormat checks each exported object's header names the format and opens as it,
 // without the round trip (for images too large to hash in a test run).
-func (w *world) objectsOfFormat(format string) error {
-	keys, err := w.exportedObjects()
+func (w *world) objectsOfFormat(ctx context.Context, format string) error {
+	keys, err := w.exportedObjects(ctx)
 	if err != nil {
 		return err
 	}
-	return w.readObjects(keys, func(key string, r io.ReaderAt, size int64) error {
+	return w.readObjects(ctx, keys, func(key string, r io.ReaderAt, size int64) error {
 		return w.checkObject(key, r, size, format, nil, nil)
 	})
 }
 
 // exportedObjects is the OSSObject names of the scenario's task; a task naming none fails.
-func (w *world) exportedObjects() ([]string, error) {
-	keys, err := w.taskObjects()
+func (w *world) exportedObjects(ctx context.Context) ([]string, error) {
+	keys, err := w.taskObjects(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -142,9 +145,9 @@ func (w *world) exportedObjects() ([]string, error) {
 }
 
 // readObjects opens each of keys in the task's bucket in turn and hands it to fn.
-func (w *world) readObjects(keys []string, fn func(key string, r io.ReaderAt, size int64) error) error {
+func (w *world) readObjects(ctx context.Context, keys []string, fn func(key string, r io.ReaderAt, size int64) error) error {
 	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
+		r, size, done, err := w.openObject(ctx, w.task.bucket, k)
 		if err != nil {
 			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
 		}
@@ -207,9 +210,9 @@ func deviceOf(key, image string) string {
 
 // sourceDisks gives the source checksums: from the control API, else from the fixtures file;
 // else a reason why the round trip cannot be checked.
-func (w *world) sourceDisks() (map[string]string, map[string]int64, string) {
+func (w *world) sourceDisks(ctx context.Context) (map[string]string, map[string]int64, string) {
 	if w.cfg.Control != nil {
-		disks, err := w.cfg.Control.Disks(w.ctx(), w.task.image)
+		disks, err := w.cfg.Control.Disks(ctx, w.task.image)
 		if err == nil {
 			sums, sizes := map[string]string{}, map[string]int64{}
 			for _, d := range disks {

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"net/url"
 	"strings"
 	"time"
@@ -72,7 +73,7 @@ func (w *world) paramEmpty(name string) error { return w.setParam(name, "") }
 
 // --- Given: reference control -----------------------------------------------------------
 
-func (w *world) quota(account, region string, concurrent, weekly int) error {
+func (w *world) quota(ctx context.Context, account, region string, concurrent, weekly int) error {
 	if err := w.needControl("setting quotas"); err != nil {
 		return err
 	}
@@ -84,13 +85,13 @@ func (w *world) quota(account, region string, concurrent, weekly int) error {
 	if err != nil {
 		return w.check(err)
 	}
-	if err := w.cfg.Control.SetQuota(w.ctx(), a.Name, r, concurrent, weekly); err != nil {
+	if err := w.cfg.Control.SetQuota(ctx, a.Name, r, concurrent, weekly); err != nil {
 		return w.fail(err)
 	}
 	return nil
 }
 
-func (w *world) exportFault(account string, percent int) error {
+func (w *world) exportFault(ctx context.Context, account string, percent int) error {
 	if err := w.needControl("fault injection"); err != nil {
 		return err
 	}
@@ -98,15 +99,17 @@ func (w *world) exportFault(account string, percent int) error {
 	if err != nil {
 		return w.check(err)
 	}
-	return w.fail(w.cfg.Control.Fault(w.ctx(), map[string]any{"kind": "fail-export", "account": a.Name, "atPercent": percent}))
+	return w.fail(w.cfg.Control.Fault(ctx, map[string]any{"kind": "fail-export", "account": a.Name, "atPercent": percent}))
 }
 
-func (w *world) throttled() error { return w.requestFault(1, "", "throttle") }
+func (w *world) throttled(ctx context.Context) error {
+	return w.requestFault(ctx, 1, "", "throttle")
+}
 
 // requestFault makes the next n requests of account (a logical name; "" for anyone) answer
 // an injected fault: "throttle" (ACS-E13), "internal-error" (ACS-E15) or "unavailable"
 // (ACS-E16). n of 0 is one request.
-func (w *world) requestFault(n int, account, kind string) error {
+func (w *world) requestFault(ctx context.Context, n int, account, kind string) error {
 	if err := w.needControl("fault injection"); err != nil {
 		return err
 	}
@@ -118,16 +121,18 @@ func (w *world) requestFault(n int, account, kind string) error {
 		}
 		f["account"] = a.Name
 	}
-	return w.fail(w.cfg.Control.Fault(w.ctx(), f))
+	return w.fail(w.cfg.Control.Fault(ctx, f))
 }
 
-func (w *world) nextRequestFails(kind string) error { return w.requestFault(1, "", kind) }
-
-func (w *world) nextRequestsOfFail(n int, account, kind string) error {
-	return w.requestFault(n, account, kind)
+func (w *world) nextRequestFails(ctx context.Context, kind string) error {
+	return w.requestFault(ctx, 1, "", kind)
 }
 
-func (w *world) stsCredentials(account, ttl string) error {
+func (w *world) nextRequestsOfFail(ctx context.Context, n int, account, kind string) error {
+	return w.requestFault(ctx, n, account, kind)
+}
+
+func (w *world) stsCredentials(ctx context.Context, account, ttl string) error {
 	if err := w.needControl("STS credentials"); err != nil {
 		return err
 	}
@@ -139,7 +144,7 @@ func (w *world) stsCredentials(account, ttl string) error {
 	if err != nil {
 		return w.failf("ttl %q: %v", ttl, err)
 	}
-	c, err := w.cfg.Control.STS(w.ctx(), a.Name, d)
+	c, err := w.cfg.Control.STS(ctx, a.Name, d)
 	if err != nil {
 		return w.fail(err)
 	}
@@ -147,11 +152,11 @@ func (w *world) stsCredentials(account, ttl string) error {
 	return nil
 }
 
-func (w *world) tokenFromAnotherSession() error {
+func (w *world) tokenFromAnotherSession(ctx context.Context) error {
 	if err := w.needControl("STS credentials"); err != nil {
 		return err
 	}
-	c, err := w.cfg.Control.STS(w.ctx(), w.account.Name, time.Hour)
+	c, err := w.cfg.Control.STS(ctx, w.account.Name, time.Hour)
 	if err != nil {
 		return w.fail(err)
 	}

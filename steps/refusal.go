@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -39,21 +40,21 @@ func parseRefusal(text string) ([]*spec.Code, error) {
 	return rows, nil
 }
 
-func (w *world) refusedWithPair(text string) error {
+func (w *world) refusedWithPair(ctx context.Context, text string) error {
 	rows, err := parseRefusal(text)
 	if err != nil {
 		return w.fail(err)
 	}
-	return w.refusedAs(rows)
+	return w.refusedAs(ctx, rows)
 }
 
 // refusedAs is the error verdict: the response's HTTP status and wire code must be those of
 // one of rows or of a known variant (x-eic-variants). The message is then compared with the
 // documented text and the variants' texts; a difference is message drift, recorded for the
 // report and the summary, failing the run only with --strict.
-func (w *world) refusedAs(rows []*spec.Code) error {
+func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 	if id := w.acceptedTask(); id != "" {
-		w.recordTask(id, "unintended")
+		w.recordTask(ctx, id, "unintended")
 		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal %d %s (%s)", id, rows[0].Status(), rows[0].Code, rows[0].ID)
 	}
 	env, err := w.errorEnvelope()

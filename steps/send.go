@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -12,18 +13,18 @@ import (
 
 // send signs and sends one call of action with params, applying and clearing the tweaks,
 // records the exchange and validates the response against the spec.
-func (w *world) send(action string, params url.Values) error {
+func (w *world) send(ctx context.Context, action string, params url.Values) error {
 	t := w.tweak
 	w.tweak = tweaks{}
 	call := acs.Call{Endpoint: w.cfg.Endpoint, Action: action, Params: params, Format: w.format,
 		APIVersion: t.version, Method: t.method}
 	signer := w.signer(t)
-	req, err := signer.NewRequest(w.ctx(), call)
+	req, err := signer.NewRequest(ctx, call)
 	if err != nil {
 		return w.failf("build request: %v", err)
 	}
 	t.apply(req)
-	return w.exchange(action, req, nil)
+	return w.exchange(ctx, action, req, nil)
 }
 
 // signer signs as the scenario's account, with the signing tweaks of t.
@@ -70,13 +71,13 @@ func (t tweaks) apply(req *http.Request) {
 	}
 }
 
-func (w *world) exchange(action string, req *http.Request, body []byte) error {
-	x := do(w.ctx(), w.cfg.httpClient(), action, req, body)
+func (w *world) exchange(ctx context.Context, action string, req *http.Request, body []byte) error {
+	x := do(ctx, w.cfg.httpClient(), action, req, body)
 	w.last = x
 	if x.err != nil {
 		return w.failf("request failed: %v", x.err)
 	}
-	if err := x.validate(w.ctx(), w.cfg.spec()); err != nil {
+	if err := x.validate(ctx, w.cfg.spec()); err != nil {
 		return w.fail(err)
 	}
 	return nil

@@ -48,9 +48,21 @@ type RunOptions struct {
 	// PageLink, when set, is the conformance page (eic run --format html:FILE); each JUnit
 	// failure then links to its section, PageLink#<scenario ID>.
 	PageLink string
+	// Context, when set, is the run's context: every scenario's context derives from it
+	// (godog's DefaultContext) and the steps send with the scenario's, so cancelling it stops
+	// the run's HTTP calls and fails the scenarios still running. Nil means
+	// context.Background().
+	Context context.Context
 	// KnownFailure, when set (eic run --baseline), tells a failure the baseline accepts; the
 	// JUnit file marks it skipped with that reason, so a CI test tab agrees with the verdict.
 	KnownFailure func(ScenarioResult) (why string, known bool)
+}
+
+func (o RunOptions) context() context.Context {
+	if o.Context != nil {
+		return o.Context
+	}
+	return context.Background()
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -118,7 +130,8 @@ func Run(opts RunOptions) (rep Report, err error) {
 		TestingT:  opts.TestingT,
 		Randomize: opts.Randomize,
 
-		StopOnFailure: opts.StopOnFailure,
+		StopOnFailure:  opts.StopOnFailure,
+		DefaultContext: opts.context(),
 	}
 	suite := godog.TestSuite{
 		Name:                "eic",
@@ -161,7 +174,7 @@ func report(opts RunOptions, cfg *Config, started time.Time) Report {
 	default:
 		rep.Profile = "endpoint"
 	}
-	rep.Clock = cfg.clockKind(context.Background())
+	rep.Clock = cfg.clockKind(opts.context())
 	rep.Tags = opts.Tags
 	rep.Features = opts.Extra
 	rep.Signature = cfg.Signature

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +15,8 @@ var terminal = map[string]bool{"Finished": true, "Failed": true, "Deleted": true
 var rank = map[string]int{"Waiting": 1, "Processing": 2, "Finished": 3, "Failed": 3, "Deleted": 3}
 
 // taskAttr calls DescribeTaskAttribute for the scenario's task and returns the 200 body.
-func (w *world) taskAttr() (*acs.Body, error) {
-	if err := w.describeTask(); err != nil {
+func (w *world) taskAttr(ctx context.Context) (*acs.Body, error) {
+	if err := w.describeTask(ctx); err != nil {
 		return nil, err
 	}
 	b, err := w.success()
@@ -33,13 +34,13 @@ func progress(b *acs.Body) int {
 	return p
 }
 
-func (w *world) taskIs(status string) error { return w.taskIsOneOf(status) }
+func (w *world) taskIs(ctx context.Context, status string) error { return w.taskIsOneOf(ctx, status) }
 
 // taskIsEither accepts two states (Waiting or Processing right after submission).
-func (w *world) taskIsEither(a, b string) error { return w.taskIsOneOf(a, b) }
+func (w *world) taskIsEither(ctx context.Context, a, b string) error { return w.taskIsOneOf(ctx, a, b) }
 
-func (w *world) taskIsOneOf(states ...string) error {
-	b, err := w.taskAttr()
+func (w *world) taskIsOneOf(ctx context.Context, states ...string) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}
@@ -55,12 +56,12 @@ func (w *world) taskIsOneOf(states ...string) error {
 // waitFor polls the task until it reaches status. Against the reference the virtual clock is
 // advanced between polls (no sleeping); elsewhere it polls in real time until the deadline.
 // Progress must never go down and a terminal state other than the one awaited fails at once.
-func (w *world) waitFor(status string) error {
+func (w *world) waitFor(ctx context.Context, status string) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
 	last, lastState := -1, ""
-	return w.pollTask(poll{step: w.cfg.pollStep(), advances: 2001, interval: w.cfg.pollInterval(),
+	return w.pollTask(ctx, poll{step: w.cfg.pollStep(), advances: 2001, interval: w.cfg.pollInterval(),
 		deadline: time.Now().Add(w.cfg.pollTimeout())},
 		func(b *acs.Body, got string) (bool, error) {
 			p := progress(b)
@@ -102,11 +103,10 @@ type poll struct {
 // pollTask reads the task's attributes until check says it is done (or fails), advancing a
 // virtual clock or sleeping between reads as p allows; when p runs out, expired says why
 // (with the status last read, the clock advances made and whether the clock was virtual).
-func (w *world) pollTask(p poll, check func(b *acs.Body, status string) (bool, error),
+func (w *world) pollTask(ctx context.Context, p poll, check func(b *acs.Body, status string) (bool, error),
 	expired func(status string, advances int, virtual bool) error) error {
-	ctx := w.ctx()
 	for n := 0; ; n++ {
-		b, err := w.taskAttr()
+		b, err := w.taskAttr(ctx)
 		if err != nil {
 			return err
 		}
@@ -136,8 +136,8 @@ func (w *world) pollTask(p poll, check func(b *acs.Body, status string) (bool, e
 	}
 }
 
-func (w *world) taskEnded() error {
-	b, err := w.taskAttr()
+func (w *world) taskEnded(ctx context.Context) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}
@@ -147,18 +147,20 @@ func (w *world) taskEnded() error {
 	return nil
 }
 
-func (w *world) listedAs(status string) error { return w.listedAsOneOf(status) }
+func (w *world) listedAs(ctx context.Context, status string) error {
+	return w.listedAsOneOf(ctx, status)
+}
 
 // endsWithin polls the task until it has ended (Finished, Failed or Deleted), for at most
 // the given minutes of the endpoint's time: a cancelled task may take time to end, so it is
 // never read once. Against a virtual clock the clock is advanced instead of sleeping.
-func (w *world) endsWithin(minutes int) error {
+func (w *world) endsWithin(ctx context.Context, minutes int) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
 	const step = 10 * time.Second
 	limit := time.Duration(minutes) * time.Minute
-	return w.pollTask(poll{step: step, advances: int(limit / step), interval: min(w.cfg.pollInterval(), 5*time.Second),
+	return w.pollTask(ctx, poll{step: step, advances: int(limit / step), interval: min(w.cfg.pollInterval(), 5*time.Second),
 		deadline: time.Now().Add(limit)},
 		func(_ *acs.Body, got string) (bool, error) { return terminal[got], nil },
 		func(got string, _ int, _ bool) error {
@@ -168,10 +170,12 @@ func (w *world) endsWithin(minutes int) error {
 
 // listedAsEither accepts two states: right after submission a task may still be Waiting
 // (queued behind other tasks, as the DescribeTasks document defines it) or already Processing.
-func (w *world) listedAsEither(a, b string) error { return w.listedAsOneOf(a, b) }
+func (w *world) listedAsEither(ctx context.Context, a, b string) error {
+	return w.listedAsOneOf(ctx, a, b)
+}
 
-func (w *world) listedAsOneOf(states ...string) error {
-	if err := w.listTasks(); err != nil {
+func (w *world) listedAsOneOf(ctx context.Context, states ...string) error {
+	if err := w.listTasks(ctx); err != nil {
 		return err
 	}
 	b, err := w.success()
@@ -207,8 +211,8 @@ func (w *world) listedAsOneOf(states ...string) error {
 	return w.failf("DescribeTasks does not list task %q", w.task.id)
 }
 
-func (w *world) failedWithCode() error {
-	b, err := w.taskAttr()
+func (w *world) failedWithCode(ctx context.Context) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"net/url"
 	"strings"
 
@@ -12,17 +13,17 @@ import (
 // The refusal verdict itself is in refusal.go, the task steps in tasks.go.
 
 // refusedWith is the older phrase naming only the row ID; same verdict as refusedWithPair.
-func (w *world) refusedWith(id string) error {
+func (w *world) refusedWith(ctx context.Context, id string) error {
 	row := spec.CodeByID(id)
 	if row == nil {
 		return w.failf("unknown error row %q (see eic spec --errors)", id)
 	}
-	return w.refusedAs([]*spec.Code{row})
+	return w.refusedAs(ctx, []*spec.Code{row})
 }
 
-func (w *world) refusedWithCode(code string) error {
+func (w *world) refusedWithCode(ctx context.Context, code string) error {
 	if id := w.acceptedTask(); id != "" {
-		w.recordTask(id, "unintended")
+		w.recordTask(ctx, id, "unintended")
 		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal with code %q", id, code)
 	}
 	env, err := w.errorEnvelope()
@@ -38,12 +39,12 @@ func (w *world) refusedWithCode(code string) error {
 // passesValidation accepts DryRunOperation, or — the seed does not list DryRun, so an
 // endpoint may ignore it — an accepted export, whose task is cancelled at once and listed in
 // the report.
-func (w *world) passesValidation() error {
+func (w *world) passesValidation(ctx context.Context) error {
 	if id := w.acceptedTask(); id != "" {
-		w.recordTask(id, "validation")
+		w.recordTask(ctx, id, "validation")
 		return nil
 	}
-	return w.refusedWith(spec.DryRunOperation.ID)
+	return w.refusedWith(ctx, spec.DryRunOperation.ID)
 }
 
 func (w *world) succeeds() error {
@@ -53,7 +54,7 @@ func (w *world) succeeds() error {
 
 // exportAccepted checks a 200 with RequestId and TaskId (not ExportTaskId) and remembers
 // the task.
-func (w *world) exportAccepted() error {
+func (w *world) exportAccepted(ctx context.Context) error {
 	b, err := w.success()
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func (w *world) exportAccepted() error {
 	}
 	w.task = &task{id: id, region: w.params.Get("RegionId"), image: w.params.Get("ImageId"),
 		bucket: w.params.Get("OSSBucket"), prefix: w.params.Get("OSSPrefix"), format: format}
-	w.recordTask(id, "export")
+	w.recordTask(ctx, id, "export")
 	return nil
 }
 
@@ -151,8 +152,8 @@ func (w *world) envelopeComplete() error {
 	return nil
 }
 
-func (w *world) tasksUnchanged() error {
-	n, err := w.exportTaskCount()
+func (w *world) tasksUnchanged(ctx context.Context) error {
+	n, err := w.exportTaskCount(ctx)
 	if err != nil {
 		return err
 	}

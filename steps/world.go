@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -51,8 +50,6 @@ type tweaks struct {
 type task struct {
 	id, region, image, bucket, prefix, format string
 }
-
-func (w *world) ctx() context.Context { return context.Background() }
 
 // skipf marks the scenario skipped with a reason; the returned error wraps godog.ErrSkip.
 func (w *world) skipf(format string, args ...any) error {
