@@ -64,26 +64,11 @@ func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 	s := w.cfg.spec()
 	var want []string
 	for _, row := range rows {
-		type shape struct {
-			status  int
-			code    string
-			matches func(string) bool
+		pair, matched := matchRow(s, row, w.last.status, env.Code, env.Message)
+		if matched {
+			return nil
 		}
-		shapes := []shape{{row.Status(), row.Code, row.Matches}}
-		for _, v := range s.Variants(row.ID) {
-			shapes = append(shapes, shape{v.Status, v.Code, v.Matches})
-		}
-		pairMatched := false
-		for _, sh := range shapes {
-			if sh.status != w.last.status || sh.code != env.Code {
-				continue
-			}
-			pairMatched = true
-			if sh.matches(env.Message) {
-				return nil
-			}
-		}
-		if pairMatched {
+		if pair {
 			w.cfg.results.addDrift(MessageDrift{ID: row.ID, Code: env.Code, Scenario: w.pickle.Name,
 				Location: w.location, Documented: row.Message(), Got: env.Message})
 			return nil
@@ -96,4 +81,28 @@ func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 		}
 	}
 	return w.failf("error = %d %s, want %s", w.last.status, env.Code, strings.Join(want, " or "))
+}
+
+// matchRow tells whether status and code are those of row or of one of its variants (pair)
+// and, if so, whether message is the text of one of the forms with that pair (message).
+func matchRow(s *spec.Spec, row *spec.Code, status int, code, message string) (pair, matched bool) {
+	type form struct {
+		status  int
+		code    string
+		matches func(string) bool
+	}
+	forms := []form{{row.Status(), row.Code, row.Matches}}
+	for _, v := range s.Variants(row.ID) {
+		forms = append(forms, form{v.Status, v.Code, v.Matches})
+	}
+	for _, f := range forms {
+		if f.status != status || f.code != code {
+			continue
+		}
+		pair = true
+		if f.matches(message) {
+			return true, true
+		}
+	}
+	return pair, false
 }
