@@ -9,7 +9,8 @@
 // (signing, sending, recording and decoding the last response), then.go and refusal.go (the
 // verdicts on a response), tasks.go (task states and polling), exported.go and objects.go (the
 // exported objects, read back and deleted after the scenario); bookkeeping.go lists what a run
-// creates. The runner and its outputs are suite.go, results.go, outputs.go and scenario.go.
+// creates. The runner and its outputs are suite.go, results.go (what a run collects),
+// report.go (the report, its verdict and summary), outputs.go and scenario.go.
 //
 // Steps talk to an endpoint over HTTP only, the way any client would: they may import spec
 // (the documented API, to validate every response), internal/acs (signing and the error
