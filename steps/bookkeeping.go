@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"net/url"
 	"strconv"
 
@@ -12,7 +13,7 @@ import (
 
 // recordTask lists a task the scenario's last ExportImage created; for any purpose but
 // "export" it cancels the task at once.
-func (w *world) recordTask(id, purpose string) {
+func (w *world) recordTask(ctx context.Context, id, purpose string) {
 	if w.cfg.results == nil || id == "" {
 		return
 	}
@@ -20,7 +21,7 @@ func (w *world) recordTask(id, purpose string) {
 		Bucket: w.params.Get("OSSBucket"), Location: w.location, Purpose: purpose}
 	if purpose != "export" {
 		last := w.last
-		err := w.send("CancelTask", url.Values{"RegionId": {t.Region}, "TaskId": {id}})
+		err := w.send(ctx, "CancelTask", url.Values{"RegionId": {t.Region}, "TaskId": {id}})
 		if err == nil && w.last != nil && w.last.status == 200 {
 			t.Cancelled = true
 		} else if err != nil {

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -66,8 +67,7 @@ func pathStyle(endpoint string) bool {
 // openObject reads an object: through the control API against a reference without an OSS
 // endpoint, else with the OSS SDK into a temporary file (exports can be large). done
 // releases it.
-func (w *world) openObject(bucket, key string) (io.ReaderAt, int64, func(), error) {
-	ctx := w.ctx()
+func (w *world) openObject(ctx context.Context, bucket, key string) (io.ReaderAt, int64, func(), error) {
 	if w.viaControl() {
 		data, err := w.cfg.Control.Object(ctx, bucket, key)
 		if err != nil {
@@ -100,18 +100,27 @@ func (w *world) openObject(bucket, key string) (io.ReaderAt, int64, func(), erro
 // deleteObjects deletes, unless Config.KeepObjects, the objects the scenario's tasks named,
 // and records the outcome in the report. Against a reference read through its control API
 // nothing is deleted: the next scenario's reset wipes them.
-func (w *world) deleteObjects() {
+func (w *world) deleteObjects(ctx context.Context) {
 	if w.cfg.KeepObjects || w.viaControl() {
 		return
 	}
 	for _, o := range w.owned {
 		c, err := w.cfg.objectClient(o.region, o.account) // the export's region, that of its bucket
 		if err == nil {
-			err = c.Delete(w.ctx(), o.bucket, o.key)
+			err = c.Delete(ctx, o.bucket, o.key)
 		}
 		if w.cfg.results != nil {
 			w.cfg.results.objectDeleted(o.bucket, o.key, err)
 		}
 	}
 	w.owned = nil
+}
+
+func (w *world) bucketRegion(name string) string {
+	for _, b := range w.cfg.Fixtures.Buckets {
+		if b.Name == name {
+			return b.Region
+		}
+	}
+	return ""
 }

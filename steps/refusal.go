@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -39,21 +40,21 @@ func parseRefusal(text string) ([]*spec.Code, error) {
 	return rows, nil
 }
 
-func (w *world) refusedWithPair(text string) error {
+func (w *world) refusedWithPair(ctx context.Context, text string) error {
 	rows, err := parseRefusal(text)
 	if err != nil {
 		return w.fail(err)
 	}
-	return w.refusedAs(rows)
+	return w.refusedAs(ctx, rows)
 }
 
 // refusedAs is the error verdict: the response's HTTP status and wire code must be those of
 // one of rows or of a known variant (x-eic-variants). The message is then compared with the
 // documented text and the variants' texts; a difference is message drift, recorded for the
 // report and the summary, failing the run only with --strict.
-func (w *world) refusedAs(rows []*spec.Code) error {
+func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 	if id := w.acceptedTask(); id != "" {
-		w.recordTask(id, "unintended")
+		w.recordTask(ctx, id, "unintended")
 		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal %d %s (%s)", id, rows[0].Status(), rows[0].Code, rows[0].ID)
 	}
 	env, err := w.errorEnvelope()
@@ -63,26 +64,11 @@ func (w *world) refusedAs(rows []*spec.Code) error {
 	s := w.cfg.spec()
 	var want []string
 	for _, row := range rows {
-		type shape struct {
-			status  int
-			code    string
-			matches func(string) bool
+		pair, matched := matchRow(s, row, w.last.status, env.Code, env.Message)
+		if matched {
+			return nil
 		}
-		shapes := []shape{{row.Status(), row.Code, row.Matches}}
-		for _, v := range s.Variants(row.ID) {
-			shapes = append(shapes, shape{v.Status, v.Code, v.Matches})
-		}
-		pairMatched := false
-		for _, sh := range shapes {
-			if sh.status != w.last.status || sh.code != env.Code {
-				continue
-			}
-			pairMatched = true
-			if sh.matches(env.Message) {
-				return nil
-			}
-		}
-		if pairMatched {
+		if pair {
 			w.cfg.results.addDrift(MessageDrift{ID: row.ID, Code: env.Code, Scenario: w.pickle.Name,
 				Location: w.location, Documented: row.Message(), Got: env.Message})
 			return nil
@@ -95,4 +81,28 @@ func (w *world) refusedAs(rows []*spec.Code) error {
 		}
 	}
 	return w.failf("error = %d %s, want %s", w.last.status, env.Code, strings.Join(want, " or "))
+}
+
+// matchRow tells whether status and code are those of row or of one of its variants (pair)
+// and, if so, whether message is the text of one of the forms with that pair (message).
+func matchRow(s *spec.Spec, row *spec.Code, status int, code, message string) (pair, matched bool) {
+	type form struct {
+		status  int
+		code    string
+		matches func(string) bool
+	}
+	forms := []form{{row.Status(), row.Code, row.Matches}}
+	for _, v := range s.Variants(row.ID) {
+		forms = append(forms, form{v.Status, v.Code, v.Matches})
+	}
+	for _, f := range forms {
+		if f.status != status || f.code != code {
+			continue
+		}
+		pair = true
+		if f.matches(message) {
+			return true, true
+		}
+	}
+	return pair, false
 }

@@ -225,7 +225,7 @@ func (w *world) afterStep(ctx context.Context, st *godog.Step, status godog.Step
 }
 
 func (w *world) after(ctx context.Context, sc *godog.Scenario, err error) (context.Context, error) {
-	w.deleteObjects()
+	w.deleteObjects(ctx)
 	if w.cfg.results == nil {
 		return ctx, nil
 	}

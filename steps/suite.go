@@ -48,9 +48,21 @@ type RunOptions struct {
 	// PageLink, when set, is the conformance page (eic run --format html:FILE); each JUnit
 	// failure then links to its section, PageLink#<scenario ID>.
 	PageLink string
+	// Context, when set, is the run's context: every scenario's context derives from it
+	// (godog's DefaultContext) and the steps send with the scenario's, so cancelling it stops
+	// the run's HTTP calls and fails the scenarios still running. Nil means
+	// context.Background().
+	Context context.Context
 	// KnownFailure, when set (eic run --baseline), tells a failure the baseline accepts; the
 	// JUnit file marks it skipped with that reason, so a CI test tab agrees with the verdict.
 	KnownFailure func(ScenarioResult) (why string, known bool)
+}
+
+func (o RunOptions) context() context.Context {
+	if o.Context != nil {
+		return o.Context
+	}
+	return context.Background()
 }
 
 // ErrCannotStart wraps failures that stop the run before any scenario (bad options).
@@ -118,7 +130,8 @@ func Run(opts RunOptions) (rep Report, err error) {
 		TestingT:  opts.TestingT,
 		Randomize: opts.Randomize,
 
-		StopOnFailure: opts.StopOnFailure,
+		StopOnFailure:  opts.StopOnFailure,
+		DefaultContext: opts.context(),
 	}
 	suite := godog.TestSuite{
 		Name:                "eic",
@@ -143,7 +156,12 @@ func Run(opts RunOptions) (rep Report, err error) {
 	if err := writeOwn(own, cfg.results.Scenarios(), opts.Strict, junitOptions{opts.PageLink, opts.KnownFailure}, out); err != nil {
 		return Report{}, err
 	}
-	rep = BuildReport(cfg.results.Scenarios(), opts.Strict)
+	return report(opts, cfg, started), nil
+}
+
+// report is the report of a run of opts that started at started.
+func report(opts RunOptions, cfg *Config, started time.Time) Report {
+	rep := BuildReport(cfg.results.Scenarios(), opts.Strict)
 	rep.Eic = BuildVersion()
 	rep.Endpoint = cfg.Endpoint
 	rep.Reference = cfg.Control != nil
@@ -156,7 +174,7 @@ func Run(opts RunOptions) (rep Report, err error) {
 	default:
 		rep.Profile = "endpoint"
 	}
-	rep.Clock = cfg.clockKind(context.Background())
+	rep.Clock = cfg.clockKind(opts.context())
 	rep.Tags = opts.Tags
 	rep.Features = opts.Extra
 	rep.Signature = cfg.Signature
@@ -164,15 +182,11 @@ func Run(opts RunOptions) (rep Report, err error) {
 		rep.Signature = "v3"
 	}
 	rep.MinCoverage = opts.MinCoverage
-	cfg.results.mu.Lock()
-	rep.Drift = append([]MessageDrift{}, cfg.results.drift...)
-	rep.Created.Tasks = append([]CreatedTask{}, cfg.results.tasks...)
-	rep.Created.Objects = append([]CreatedObject{}, cfg.results.objects...)
-	cfg.results.mu.Unlock()
+	rep.Drift, rep.Created = cfg.results.recorded()
 	rep.Started = started.UTC()
 	rep.Duration = time.Since(started).Round(time.Millisecond).String()
 	rep.Decide()
-	return rep, nil
+	return rep
 }
 
 // builtinFolders lists every top-level folder of fsys: a new folder under features/ is

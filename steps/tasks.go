@@ -1,17 +1,12 @@
 package steps
 
 import (
-	"fmt"
-	"io"
-	"sort"
+	"context"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/exportimage/eic/internal/acs"
-	"github.com/exportimage/eic/reference/diskimage"
 )
 
 var terminal = map[string]bool{"Finished": true, "Failed": true, "Deleted": true}
@@ -20,8 +15,8 @@ var terminal = map[string]bool{"Finished": true, "Failed": true, "Deleted": true
 var rank = map[string]int{"Waiting": 1, "Processing": 2, "Finished": 3, "Failed": 3, "Deleted": 3}
 
 // taskAttr calls DescribeTaskAttribute for the scenario's task and returns the 200 body.
-func (w *world) taskAttr() (*acs.Body, error) {
-	if err := w.describeTask(); err != nil {
+func (w *world) taskAttr(ctx context.Context) (*acs.Body, error) {
+	if err := w.describeTask(ctx); err != nil {
 		return nil, err
 	}
 	b, err := w.success()
@@ -39,13 +34,13 @@ func progress(b *acs.Body) int {
 	return p
 }
 
-func (w *world) taskIs(status string) error { return w.taskIsOneOf(status) }
+func (w *world) taskIs(ctx context.Context, status string) error { return w.taskIsOneOf(ctx, status) }
 
 // taskIsEither accepts two states (Waiting or Processing right after submission).
-func (w *world) taskIsEither(a, b string) error { return w.taskIsOneOf(a, b) }
+func (w *world) taskIsEither(ctx context.Context, a, b string) error { return w.taskIsOneOf(ctx, a, b) }
 
-func (w *world) taskIsOneOf(states ...string) error {
-	b, err := w.taskAttr()
+func (w *world) taskIsOneOf(ctx context.Context, states ...string) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,12 +56,12 @@ func (w *world) taskIsOneOf(states ...string) error {
 // waitFor polls the task until it reaches status. Against the reference the virtual clock is
 // advanced between polls (no sleeping); elsewhere it polls in real time until the deadline.
 // Progress must never go down and a terminal state other than the one awaited fails at once.
-func (w *world) waitFor(status string) error {
+func (w *world) waitFor(ctx context.Context, status string) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
 	last, lastState := -1, ""
-	return w.pollTask(poll{step: w.cfg.pollStep(), advances: 2001, interval: w.cfg.pollInterval(),
+	return w.pollTask(ctx, poll{step: w.cfg.pollStep(), advances: 2001, interval: w.cfg.pollInterval(),
 		deadline: time.Now().Add(w.cfg.pollTimeout())},
 		func(b *acs.Body, got string) (bool, error) {
 			p := progress(b)
@@ -108,11 +103,10 @@ type poll struct {
 // pollTask reads the task's attributes until check says it is done (or fails), advancing a
 // virtual clock or sleeping between reads as p allows; when p runs out, expired says why
 // (with the status last read, the clock advances made and whether the clock was virtual).
-func (w *world) pollTask(p poll, check func(b *acs.Body, status string) (bool, error),
+func (w *world) pollTask(ctx context.Context, p poll, check func(b *acs.Body, status string) (bool, error),
 	expired func(status string, advances int, virtual bool) error) error {
-	ctx := w.ctx()
 	for n := 0; ; n++ {
-		b, err := w.taskAttr()
+		b, err := w.taskAttr(ctx)
 		if err != nil {
 			return err
 		}
@@ -142,8 +136,8 @@ func (w *world) pollTask(p poll, check func(b *acs.Body, status string) (bool, e
 	}
 }
 
-func (w *world) taskEnded() error {
-	b, err := w.taskAttr()
+func (w *world) taskEnded(ctx context.Context) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}
@@ -153,18 +147,20 @@ func (w *world) taskEnded() error {
 	return nil
 }
 
-func (w *world) listedAs(status string) error { return w.listedAsOneOf(status) }
+func (w *world) listedAs(ctx context.Context, status string) error {
+	return w.listedAsOneOf(ctx, status)
+}
 
 // endsWithin polls the task until it has ended (Finished, Failed or Deleted), for at most
 // the given minutes of the endpoint's time: a cancelled task may take time to end, so it is
 // never read once. Against a virtual clock the clock is advanced instead of sleeping.
-func (w *world) endsWithin(minutes int) error {
+func (w *world) endsWithin(ctx context.Context, minutes int) error {
 	if err := w.needTask(); err != nil {
 		return err
 	}
 	const step = 10 * time.Second
 	limit := time.Duration(minutes) * time.Minute
-	return w.pollTask(poll{step: step, advances: int(limit / step), interval: min(w.cfg.pollInterval(), 5*time.Second),
+	return w.pollTask(ctx, poll{step: step, advances: int(limit / step), interval: min(w.cfg.pollInterval(), 5*time.Second),
 		deadline: time.Now().Add(limit)},
 		func(_ *acs.Body, got string) (bool, error) { return terminal[got], nil },
 		func(got string, _ int, _ bool) error {
@@ -172,33 +168,14 @@ func (w *world) endsWithin(minutes int) error {
 		})
 }
 
-// objectsStartWithPrefix checks every object the task names starts with the request's
-// OSSPrefix ("Prefix of the OSS object", the only naming fact the document gives).
-func (w *world) objectsStartWithPrefix() error {
-	if err := w.needTask(); err != nil {
-		return err
-	}
-	keys, err := w.taskObjects()
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
-	}
-	for _, k := range keys {
-		if !strings.HasPrefix(k, w.task.prefix) {
-			return w.failf("object %q, want a name starting with the OSSPrefix %q", k, w.task.prefix)
-		}
-	}
-	return nil
-}
-
 // listedAsEither accepts two states: right after submission a task may still be Waiting
 // (queued behind other tasks, as the DescribeTasks document defines it) or already Processing.
-func (w *world) listedAsEither(a, b string) error { return w.listedAsOneOf(a, b) }
+func (w *world) listedAsEither(ctx context.Context, a, b string) error {
+	return w.listedAsOneOf(ctx, a, b)
+}
 
-func (w *world) listedAsOneOf(states ...string) error {
-	if err := w.listTasks(); err != nil {
+func (w *world) listedAsOneOf(ctx context.Context, states ...string) error {
+	if err := w.listTasks(ctx); err != nil {
 		return err
 	}
 	b, err := w.success()
@@ -234,8 +211,8 @@ func (w *world) listedAsOneOf(states ...string) error {
 	return w.failf("DescribeTasks does not list task %q", w.task.id)
 }
 
-func (w *world) failedWithCode() error {
-	b, err := w.taskAttr()
+func (w *world) failedWithCode(ctx context.Context) error {
+	b, err := w.taskAttr(ctx)
 	if err != nil {
 		return err
 	}
@@ -259,206 +236,4 @@ func operations(b *acs.Body) []map[string]any {
 		}
 	}
 	return out
-}
-
-// taskObjects returns the OSSObject related items of the task.
-func (w *world) taskObjects() ([]string, error) {
-	b, err := w.taskAttr()
-	if err != nil {
-		return nil, err
-	}
-	var keys []string
-	for _, op := range operations(b) {
-		items, _ := op["RelatedItemSet"].(map[string]any)
-		for _, it := range acs.AsList(items["RelatedItem"]) {
-			m, _ := it.(map[string]any)
-			if str(m["Name"]) == "OSSObject" {
-				keys = append(keys, str(m["Value"]))
-			}
-		}
-	}
-	sort.Strings(keys)
-	w.recordObjects(keys)
-	return keys, nil
-}
-
-func (w *world) reportsObjects(table *godog.Table) error {
-	if err := w.needTask(); err != nil {
-		return err
-	}
-	var want []string
-	for _, row := range table.Rows {
-		v, err := w.cfg.Fixtures.expand(row.Cells[0].Value, w.vars())
-		if err != nil {
-			return w.check(err)
-		}
-		want = append(want, v)
-	}
-	sort.Strings(want)
-	got, err := w.taskObjects()
-	if err != nil {
-		return err
-	}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		return w.failf("task objects = %q, want %q", got, want)
-	}
-	return nil
-}
-
-// bucketHolds checks every object the task names exists in its bucket.
-func (w *world) bucketHolds() error { return w.bucketHoldsN(-1) }
-
-// bucketHoldsN is bucketHolds with the number of objects expected (-1: any, at least one).
-func (w *world) bucketHoldsN(n int) error {
-	keys, err := w.taskObjects()
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
-	}
-	if n >= 0 && len(keys) != n {
-		return w.failf("task objects = %d %q, want %d", len(keys), keys, n)
-	}
-	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
-		if err != nil {
-			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
-		}
-		_ = r
-		done()
-		if size == 0 {
-			return w.failf("object %q size = 0, want > 0", k)
-		}
-	}
-	return nil
-}
-
-// objectsValid reads every exported object back: the header magic names the requested format,
-// and the disk it holds, converted back to raw, has the source disk's virtual size and SHA-256.
-func (w *world) objectsValid(format string) error {
-	keys, err := w.taskObjects()
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
-	}
-	sums, sizes, reason := w.sourceDisks()
-	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
-		if err != nil {
-			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
-		}
-		err = w.checkObject(k, r, size, format, sums, sizes)
-		done()
-		if err != nil {
-			return err
-		}
-	}
-	if reason != "" {
-		return w.skipf("formats checked; round trip not checked: %s", reason)
-	}
-	return nil
-}
-
-// objectsOfFormat checks each exported object's header names the format and opens as it,
-// without the round trip (for images too large to hash in a test run).
-func (w *world) objectsOfFormat(format string) error {
-	keys, err := w.taskObjects()
-	if err != nil {
-		return err
-	}
-	if len(keys) == 0 {
-		return w.failf("the task names no OSSObject")
-	}
-	for _, k := range keys {
-		r, size, done, err := w.openObject(w.task.bucket, k)
-		if err != nil {
-			return w.failf("object %q in bucket %q: %v", k, w.task.bucket, err)
-		}
-		err = w.checkObject(k, r, size, format, nil, nil)
-		done()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (w *world) checkObject(key string, r io.ReaderAt, size int64, format string, sums map[string]string, sizes map[string]int64) error {
-	got, err := diskimage.Detect(r, size)
-	if err != nil {
-		return w.failf("object %q: detect format: %v", key, err)
-	}
-	if string(got) != format {
-		return w.failf("object %q format = %q, want %q", key, got, format)
-	}
-	img, err := diskimage.Open(r, size)
-	if err != nil {
-		return w.failf("object %q: open as %s: %v", key, format, err)
-	}
-	dev := deviceOf(key, w.task.image)
-	if sums == nil {
-		return nil
-	}
-	want, ok := sums[dev]
-	if !ok {
-		return w.failf("object %q names disk %q, which the source image does not have", key, dev)
-	}
-	if s, ok := sizes[dev]; ok && s > 0 && img.Size() != s {
-		return w.failf("object %q virtual size = %d, want %d", key, img.Size(), s)
-	}
-	sum, err := diskimage.Checksum(img)
-	if err != nil {
-		return w.failf("object %q: read back: %v", key, err)
-	}
-	if sum != want {
-		return w.failf("object %q sha256 = %s, want %s (source disk %s)", key, sum, want, dev)
-	}
-	return nil
-}
-
-// deviceOf extracts the disk of an object key: "system" from …_<image>_system.<ext>, "xvdb"
-// from …_<image>_data_xvdb.<ext>.
-func deviceOf(key, image string) string {
-	rest := key
-	if i := strings.LastIndex(key, image+"_"); i >= 0 {
-		rest = key[i+len(image)+1:]
-	}
-	if j := strings.IndexByte(rest, '.'); j >= 0 {
-		rest = rest[:j]
-	}
-	return strings.TrimPrefix(rest, "data_")
-}
-
-// sourceDisks gives the source checksums: from the control API, else from the fixtures file;
-// else a reason why the round trip cannot be checked.
-func (w *world) sourceDisks() (map[string]string, map[string]int64, string) {
-	if w.cfg.Control != nil {
-		disks, err := w.cfg.Control.Disks(w.ctx(), w.task.image)
-		if err == nil {
-			sums, sizes := map[string]string{}, map[string]int64{}
-			for _, d := range disks {
-				sums[d.Device], sizes[d.Device] = d.SHA256, d.Size
-			}
-			return sums, sizes, ""
-		}
-		return nil, nil, fmt.Sprintf("control API: %v", err)
-	}
-	for _, img := range w.cfg.Fixtures.Images {
-		if img.ID == w.task.image && len(img.Disks) > 0 {
-			return img.Disks, nil, ""
-		}
-	}
-	return nil, nil, fmt.Sprintf("the fixtures file gives no source-disk checksums for image %q", w.task.image)
-}
-
-func (w *world) bucketRegion(name string) string {
-	for _, b := range w.cfg.Fixtures.Buckets {
-		if b.Name == name {
-			return b.Region
-		}
-	}
-	return ""
 }
