@@ -164,8 +164,9 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 	if rows := tamperVerify(req.Tamper, scheme); rows != nil {
 		return fail("signature: "+req.Tamper, rows...)
 	}
-	for name, vs := range q {
-		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
+	names := sortedKeys(q) // the rule named is the same in every run (not map order)
+	for _, name := range names {
+		if vs := q[name]; !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
 			return fail("api: "+strconv.Quote(name)+" repeated or not UTF-8", spec.InvalidParameter)
 		}
 	}
@@ -177,7 +178,8 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 		return fail("api: action not served", spec.ActionNotFound)
 	}
 	var unknown []string
-	for name, vs := range q {
+	for _, name := range names {
+		vs := q[name]
 		kind, ok := params[name]
 		if base, index, dotted := strings.Cut(name, "."); dotted && flattened[req.Action][base] {
 			if n, err := strconv.Atoi(index); err == nil && n >= 1 && n <= 100 && strconv.Itoa(n) == index {
