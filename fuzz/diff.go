@@ -172,7 +172,16 @@ func (r *Report) New() int {
 
 // runRand is the generator of run i of a seed: any run can be replayed alone.
 func runRand(seed int64, i int) *rand.Rand {
-	return rand.New(rand.NewSource(seed*1_000_003 + int64(i)))
+	return rand.New(rand.NewSource(runSeed(seed, i)))
+}
+
+func runSeed(seed int64, i int) int64 { return seed*1_000_003 + int64(i) }
+
+// reseed makes r the generator of run i of a seed, as runRand does, reusing r's source
+// (5 KiB) rather than allocating one per request.
+func reseed(r *rand.Rand, seed int64, i int) *rand.Rand {
+	r.Seed(runSeed(seed, i))
+	return r
 }
 
 // Run fuzzes cfg.Session: it generates requests (or sequences), checks each against the
@@ -206,6 +215,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Gen.VirtualClock = virtual
 	}
 	seen := map[string]bool{}
+	rnd := rand.New(rand.NewSource(0))
 	if workers, err := cfg.workerSessions(ctx); err != nil {
 		return nil, err
 	} else if len(workers) > 1 {
@@ -217,7 +227,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		r := runRand(cfg.Seed, i)
+		r := reseed(rnd, cfg.Seed, i)
 		var f *Finding
 		var err error
 		if cfg.Stateful {
@@ -312,6 +322,7 @@ func runParallel(ctx context.Context, cfg Config, workers []*Session, seen map[s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			rnd := rand.New(rand.NewSource(0))
 			for {
 				select {
 				case <-tokens:
@@ -322,7 +333,7 @@ func runParallel(ctx context.Context, cfg Config, workers []*Session, seen map[s
 				if i >= cfg.Runs {
 					return
 				}
-				res, err := w.Check(wctx, generate(cfg, runRand(cfg.Seed, i), w.State))
+				res, err := w.Check(wctx, generate(cfg, reseed(rnd, cfg.Seed, i), w.State))
 				select {
 				case results <- checked{i, res, err}:
 				case <-wctx.Done():
