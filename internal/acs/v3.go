@@ -55,7 +55,7 @@ func CanonicalRequestV3(r *http.Request, signedHeaders []string, payloadHash str
 	}
 	cq, _ := CanonicalQueryString(r.URL.RawQuery)
 	var b strings.Builder
-	b.Grow(256 + len(cq))
+	b.Grow(512 + len(cq)) // the signed headers of an SDK request take about 450 bytes
 	b.WriteString(method)
 	b.WriteByte('\n')
 	b.WriteString(uri)
