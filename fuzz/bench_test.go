@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -33,18 +34,27 @@ func benchCheck(b *testing.B, loopback bool) {
 func BenchmarkCheckInProcess(b *testing.B) { benchCheck(b, false) }
 func BenchmarkCheckLoopback(b *testing.B)  { benchCheck(b, true) }
 
-// benchRun measures Run end to end (generate, send, validate, compare, reset) against the
-// embedded reference: b.N generated requests, reported as checks per second.
-func benchRun(b *testing.B, loopback bool) {
+// benchRun measures Run end to end (generate, send, validate, compare, reset, and starting
+// the workers' references) against the embedded reference: b.N generated requests on
+// workers workers (0: GOMAXPROCS, as eic fuzz does by default), reported as checks per
+// second.
+func benchRun(b *testing.B, loopback bool, workers int) {
 	e := embedded(b)
 	g := generator(b)
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	b.ResetTimer()
-	rep, err := Run(context.Background(), Config{Session: e.Session(loopback), Gen: g, Seed: 1, Runs: b.N})
+	rep, err := Run(context.Background(), Config{Session: e.Session(loopback), Gen: g, Seed: 1, Runs: b.N,
+		Workers: workers, NewSession: func() (*Session, error) { return e.Worker(loopback) }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(rep.Checked)/rep.Elapsed.Seconds(), "checks/s")
 }
 
-func BenchmarkRunInProcess(b *testing.B) { benchRun(b, false) }
-func BenchmarkRunLoopback(b *testing.B)  { benchRun(b, true) }
+// BenchmarkRunInProcess is what `eic fuzz` does by default: in process, GOMAXPROCS workers.
+func BenchmarkRunInProcess(b *testing.B)        { benchRun(b, false, 0) }
+func BenchmarkRunLoopback(b *testing.B)         { benchRun(b, true, 0) }
+func BenchmarkRunInProcess1Worker(b *testing.B) { benchRun(b, false, 1) }
+func BenchmarkRunLoopback1Worker(b *testing.B)  { benchRun(b, true, 1) }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/exportimage/eic/spec"
@@ -36,6 +38,17 @@ type Config struct {
 	Log io.Writer
 	// StopAfter stops after this many findings (0 = never).
 	StopAfter int
+	// Workers is the number of stateless requests checked at once (0 or 1: one at a time;
+	// eic fuzz uses GOMAXPROCS). Each worker checks with a Session of its own: one from
+	// NewSession, or, for an endpoint without a control API, a copy of Session. An endpoint
+	// with a control API and no NewSession has one state that workers would race on, so it
+	// gets one worker. Session itself shrinks the findings. Request i is generated from
+	// (Seed, i) alone and findings, reach and rules are collected in request order, so a
+	// seed gives the same report whatever the number of workers. Sequences (Stateful) run
+	// one at a time.
+	Workers int
+	// NewSession makes the Session of one more worker (nil: see Workers).
+	NewSession func() (*Session, error)
 }
 
 // Finding is one divergence, shrunk.
@@ -159,7 +172,16 @@ func (r *Report) New() int {
 
 // runRand is the generator of run i of a seed: any run can be replayed alone.
 func runRand(seed int64, i int) *rand.Rand {
-	return rand.New(rand.NewSource(seed*1_000_003 + int64(i)))
+	return rand.New(rand.NewSource(runSeed(seed, i)))
+}
+
+func runSeed(seed int64, i int) int64 { return seed*1_000_003 + int64(i) }
+
+// reseed makes r the generator of run i of a seed, as runRand does, reusing r's source
+// (5 KiB) rather than allocating one per request.
+func reseed(r *rand.Rand, seed int64, i int) *rand.Rand {
+	r.Seed(runSeed(seed, i))
+	return r
 }
 
 // Run fuzzes cfg.Session: it generates requests (or sequences), checks each against the
@@ -193,42 +215,170 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Gen.VirtualClock = virtual
 	}
 	seen := map[string]bool{}
+	rnd := rand.New(rand.NewSource(0))
+	if workers, err := cfg.workerSessions(ctx); err != nil {
+		return nil, err
+	} else if len(workers) > 1 {
+		err := runParallel(ctx, cfg, workers, seen, rep)
+		rep.Elapsed = time.Since(start)
+		return rep, err
+	}
 	for i := 0; i < cfg.Runs; i++ {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		r := runRand(cfg.Seed, i)
+		r := reseed(rnd, cfg.Seed, i)
 		var f *Finding
 		var err error
 		if cfg.Stateful {
 			f, err = statefulRun(ctx, cfg, r, i, seen, rep)
 		} else {
-			f, err = statelessRun(ctx, cfg, r, i, seen, rep)
+			res, cerr := s.Check(ctx, generate(cfg, r, s.State))
+			f, err = judgeStateless(ctx, cfg, res, cerr, seen, rep)
 		}
 		if err != nil {
 			return rep, err
 		}
-		if f == nil {
-			continue
-		}
-		f.Seed, f.Run = cfg.Seed, i
-		f.ID = fmt.Sprintf("seed%d-run%d-%s", cfg.Seed, i, slug(f.Rule+"-"+f.Divergence.Kind+"-"+f.signatureCode()))
-		f.Feature = Feature(f)
-		if cfg.Out != "" {
-			if err := writeFinding(cfg.Out, f); err != nil {
-				return rep, err
-			}
-		}
-		rep.Findings = append(rep.Findings, f)
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, "finding %s: %s\n", f.ID, f.Divergence.Error())
-		}
-		if cfg.StopAfter > 0 && len(rep.Findings) >= cfg.StopAfter {
-			break
+		stop, err := rep.add(cfg, f, i)
+		if err != nil || stop {
+			rep.Elapsed = time.Since(start)
+			return rep, err
 		}
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// add records the finding of run i (nil: none), writes it to cfg.Out, and says whether
+// the run stops (StopAfter reached).
+func (rep *Report) add(cfg Config, f *Finding, i int) (stop bool, err error) {
+	if f == nil {
+		return false, nil
+	}
+	f.Seed, f.Run = cfg.Seed, i
+	f.ID = fmt.Sprintf("seed%d-run%d-%s", cfg.Seed, i, slug(f.Rule+"-"+f.Divergence.Kind+"-"+f.signatureCode()))
+	f.Feature = Feature(f)
+	if cfg.Out != "" {
+		if err := writeFinding(cfg.Out, f); err != nil {
+			return true, err
+		}
+	}
+	rep.Findings = append(rep.Findings, f)
+	if cfg.Log != nil {
+		fmt.Fprintf(cfg.Log, "finding %s: %s\n", f.ID, f.Divergence.Error())
+	}
+	return cfg.StopAfter > 0 && len(rep.Findings) >= cfg.StopAfter, nil
+}
+
+// workerSessions are the started sessions of a stateless run's workers (nil: the run
+// checks on cfg.Session alone).
+func (cfg Config) workerSessions(ctx context.Context) ([]*Session, error) {
+	n := min(cfg.Workers, max(cfg.Runs, 1))
+	if cfg.Stateful || n <= 1 || (cfg.NewSession == nil && cfg.Session.Control != nil) {
+		return nil, nil
+	}
+	out := make([]*Session, n)
+	for i := range out {
+		var w *Session
+		if cfg.NewSession != nil {
+			var err error
+			if w, err = cfg.NewSession(); err != nil {
+				return nil, fmt.Errorf("fuzz: worker %d: %w", i, err)
+			}
+		} else {
+			w = cfg.Session.worker()
+		}
+		if err := w.Start(ctx); err != nil {
+			return nil, fmt.Errorf("fuzz: worker %d: start: %w", i, err)
+		}
+		w.AutoReset = true
+		out[i] = w
+	}
+	return out, nil
+}
+
+// checked is the outcome of checking request i on a worker.
+type checked struct {
+	i   int
+	res *Result
+	err error
+}
+
+// runParallel checks cfg.Runs stateless requests on the workers, and judges, counts and
+// shrinks them in request order on the coordinating goroutine (shrinking on cfg.Session).
+// Workers run at most window requests ahead of the judged one, so memory stays bounded.
+func runParallel(ctx context.Context, cfg Config, workers []*Session, seen map[string]bool, rep *Report) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	window := 64 * len(workers)
+	tokens := make(chan struct{}, window)
+	for range window {
+		tokens <- struct{}{}
+	}
+	results := make(chan checked, window)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewSource(0))
+			for {
+				select {
+				case <-tokens:
+				case <-wctx.Done():
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= cfg.Runs {
+					return
+				}
+				res, err := w.Check(wctx, generate(cfg, reseed(rnd, cfg.Seed, i), w.State))
+				select {
+				case results <- checked{i, res, err}:
+				case <-wctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	pending := map[int]checked{}
+	for i := 0; i < cfg.Runs; i++ {
+		c, ok := pending[i]
+		for !ok {
+			select {
+			case got := <-results:
+				pending[got.i] = got
+				c, ok = pending[i]
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		delete(pending, i)
+		tokens <- struct{}{}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		f, err := judgeStateless(ctx, cfg, c.res, c.err, seen, rep)
+		if err != nil {
+			return err
+		}
+		if stop, err := rep.add(cfg, f, i); err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// worker is a copy of s for one more worker on the same endpoint (no control API: nothing
+// is shared but the transport), with a state of its own.
+func (s *Session) worker() *Session {
+	return &Session{World: s.World, Spec: s.Spec, Endpoint: s.Endpoint, Transport: s.Transport, Keys: s.Keys,
+		Timeout: s.Timeout, Signature: s.Signature, StrictParams: s.StrictParams, AutoReset: s.AutoReset}
 }
 
 func (f *Finding) signatureCode() string {
@@ -254,14 +404,20 @@ func signature(res *Result) string {
 	return res.Request.Action + "|" + res.Divergence.Kind + "|" + RuleOf(res.Expected)
 }
 
-func statelessRun(ctx context.Context, cfg Config, r *rand.Rand, i int, seen map[string]bool, rep *Report) (*Finding, error) {
-	s := cfg.Session
+// generate is the stateless request of a run: a pure function of r (runRand(seed, i))
+// and the state's tasks (none in a stateless run, which resets after every change).
+func generate(cfg Config, r *rand.Rand, st *State) Request {
 	action := cfg.Actions[0]
 	if len(cfg.Actions) > 1 && r.Intn(100) >= 70 {
 		action = cfg.Actions[1+r.Intn(len(cfg.Actions)-1)]
 	}
-	req := cfg.Gen.Request(r, action, s.State)
-	res, err := s.Check(ctx, req)
+	return cfg.Gen.Request(r, action, st)
+}
+
+// judgeStateless counts a checked request and, when it diverged in a way not reported yet,
+// shrinks it on cfg.Session into a finding.
+func judgeStateless(ctx context.Context, cfg Config, res *Result, err error, seen map[string]bool, rep *Report) (*Finding, error) {
+	s := cfg.Session
 	rep.Checked++
 	if err != nil {
 		return nil, err

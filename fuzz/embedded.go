@@ -13,8 +13,10 @@ import (
 // Embedded is the reference server run for fuzzing: a virtual clock (tasks move only when
 // the fuzzer says so) and a known control token.
 type Embedded struct {
-	Server *reference.Server
-	http   *httptest.Server
+	Server  *reference.Server
+	http    *httptest.Server
+	mutants []string
+	workers []*Embedded // started by Worker, closed with this one
 }
 
 // EmbeddedStart is the virtual clock's start for embedded runs.
@@ -31,7 +33,7 @@ func NewEmbedded(mutants ...string) (*Embedded, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Embedded{Server: srv}, nil
+	return &Embedded{Server: srv, mutants: mutants}, nil
 }
 
 // Session is a session with the embedded reference: in process (loopback false) or over a
@@ -55,8 +57,24 @@ func (e *Embedded) Session(loopback bool) *Session {
 	return s
 }
 
-// Close stops the server.
+// Worker starts another reference like this one (the same mutants, its own state) for one
+// more worker of a parallel run (Config.NewSession), and returns a session with it; Close
+// stops it too.
+func (e *Embedded) Worker(loopback bool) (*Session, error) {
+	w, err := NewEmbedded(e.mutants...)
+	if err != nil {
+		return nil, err
+	}
+	e.workers = append(e.workers, w)
+	return w.Session(loopback), nil
+}
+
+// Close stops the server and those of its workers.
 func (e *Embedded) Close() {
+	for _, w := range e.workers {
+		w.Close()
+	}
+	e.workers = nil
 	if e.http != nil {
 		e.http.Close()
 	}

@@ -149,7 +149,7 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 		return fail("api: "+req.Tamper, c)
 	}
 	q := req.Values()
-	if len(q.Encode()) > MaxQueryBytes {
+	if queryLen(req.Params) > MaxQueryBytes {
 		return fail("reference: query over 32 KiB", spec.RequestTooLarge)
 	}
 	if rows := tamperParse(req.Tamper, scheme); rows != nil {
@@ -164,8 +164,9 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 	if rows := tamperVerify(req.Tamper, scheme); rows != nil {
 		return fail("signature: "+req.Tamper, rows...)
 	}
-	for name, vs := range q {
-		if !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
+	names := sortedKeys(q) // the rule named is the same in every run (not map order)
+	for _, name := range names {
+		if vs := q[name]; !utf8.ValidString(name) || len(vs) > 1 || !utf8.ValidString(vs[0]) {
 			return fail("api: "+strconv.Quote(name)+" repeated or not UTF-8", spec.InvalidParameter)
 		}
 	}
@@ -177,7 +178,8 @@ func ExpectSigned(w *World, st *State, req Request, scheme string, strictParams 
 		return fail("api: action not served", spec.ActionNotFound)
 	}
 	var unknown []string
-	for name, vs := range q {
+	for _, name := range names {
+		vs := q[name]
 		kind, ok := params[name]
 		if base, index, dotted := strings.Cut(name, "."); dotted && flattened[req.Action][base] {
 			if n, err := strconv.Atoi(index); err == nil && n >= 1 && n <= 100 && strconv.Itoa(n) == index {
@@ -507,4 +509,30 @@ func expectTaskCall(w *World, st *State, account, action string, q url.Values) O
 		return fail("E.3: only a Waiting or Processing task can be cancelled", spec.TaskStatusIncorrect)
 	}
 	return Outcome{Success: true, Rule: "E.2/E.3: the task"}
+}
+
+// queryLen is the length of the request's query as url.Values.Encode writes it (each name
+// and value query-escaped, "=" and "&" between), counted without building it.
+func queryLen(params []Param) int {
+	n := 0
+	for i, p := range params {
+		if i > 0 {
+			n++
+		}
+		n += escapedLen(p.Name) + 1 + escapedLen(p.Value)
+	}
+	return n
+}
+
+// escapedLen is len(url.QueryEscape(s)).
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~', c == ' ':
+		default:
+			n += 2
+		}
+	}
+	return n
 }

@@ -223,3 +223,19 @@ func TestExpectSigned_UnknownParameterStrictOrLenient(t *testing.T) {
 		t.Errorf("lenient: Expect = %s (lenient %v), want ACS-E20 or success", lenient, lenient.Lenient)
 	}
 }
+
+// TestQueryLen: the model's count of the query's length is url.Values.Encode's, for odd
+// bytes too.
+func TestQueryLen(t *testing.T) {
+	g := generator(t)
+	r := seedInt64(3)
+	reqs := []Request{{Params: []Param{{"a b", "x+y&z=é~"}, {"a b", ""}, {"%", "\x00\xff"}}}}
+	for range 300 {
+		reqs = append(reqs, g.Request(r, "ExportImage", nil))
+	}
+	for _, req := range reqs {
+		if got, want := queryLen(req.Params), len(req.Values().Encode()); got != want {
+			t.Errorf("queryLen(%s) = %d, want %d", req, got, want)
+		}
+	}
+}

@@ -22,8 +22,10 @@ func runDiffSteps(t *testing.T, mutant string, runs int, stateful bool, steps fu
 	} else {
 		e = embedded(t, mutant)
 	}
+	// As eic fuzz runs them: stateless checks on several workers.
 	rep, err := Run(context.Background(), Config{Session: e.Session(false), Gen: generator(t), Seed: teethSeed,
-		Runs: runs, Stateful: stateful, SeqLen: 20, Steps: steps, Out: t.TempDir()})
+		Runs: runs, Stateful: stateful, SeqLen: 20, Steps: steps, Out: t.TempDir(),
+		Workers: 4, NewSession: func() (*Session, error) { return e.Worker(false) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ type Spec struct {
 	ops   map[string]*Operation
 
 	variants []Variant
+	schemas  sync.Map // schemaKey → *openapi3.Schema (nil: none), for CheckResponse
 }
 
 // Operation is one RPC action: the operation whose operationId is the action, and the path item

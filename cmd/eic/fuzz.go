@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	stopAfter := fs.Int("stop-after", 0, "stop after `N` findings (0: run every request or sequence)")
 	shrinkBudget := fs.Int("shrink-budget", 400, "re-runs spent shrinking each finding (requests, or sequences with --stateful)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to `FILE` (\"-\": standard output)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "requests checked at once, `N` workers (the embedded reference: one reference each; an --endpoint with --control-token: 1, its state is shared); --stateful runs one sequence at a time")
 	strictParams := fs.Bool("strict-params", false, "the endpoint refuses parameters an action does not define (default: refusing or ignoring them are both accepted)")
 	if code, done := parseFlags(fs, args); done {
 		return code
@@ -61,11 +63,16 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic fuzz: --steps %q: want all or quota\n", *steps)
 		return 2
 	}
+	if *workers < 1 {
+		fmt.Fprintf(stderr, "eic fuzz: --workers %d: want ≥ 1\n", *workers)
+		return 2
+	}
 	if *runs < 0 {
 		fmt.Fprintf(stderr, "eic fuzz: --runs %d: want ≥ 0\n", *runs)
 		return 2
 	}
 	var sess *fuzz.Session
+	var newSession func() (*fuzz.Session, error)
 	if *endpoint == "" {
 		var mutants []string
 		if *mutant != "" {
@@ -82,6 +89,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		}
 		defer emb.Close()
 		sess = emb.Session(*loopback)
+		newSession = func() (*fuzz.Session, error) { return emb.Worker(*loopback) }
 	} else {
 		if *mutant != "" || *loopback {
 			fmt.Fprintln(stderr, "eic fuzz: --mutant and --loopback apply to the embedded reference only")
@@ -155,7 +163,8 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "eic fuzz: %d %s against %s, seed %d\n", *runs, mode, target, *seed)
 	rep, err := fuzz.Run(ctx, fuzz.Config{Session: sess, Gen: gen, Seed: *seed, Runs: *runs, Stateful: *stateful,
-		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget, StopAfter: *stopAfter, Steps: stepGen})
+		SeqLen: *seqLen, Out: *out, Log: stdout, ShrinkBudget: *shrinkBudget, StopAfter: *stopAfter, Steps: stepGen,
+		Workers: *workers, NewSession: newSession})
 	if err != nil {
 		if rep == nil || rep.Checked == 0 {
 			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)

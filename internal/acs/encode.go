@@ -2,11 +2,11 @@ package acs
 
 import (
 	"bytes"
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"unsafe"
 )
@@ -61,21 +61,62 @@ func CanonicalQuery(params url.Values) string {
 // canonicalPairs implements CanonicalQuery, leaving out the name skip (the
 // V1 "Signature" parameter) when it is not empty.
 func canonicalPairs(params url.Values, skip string) string {
-	ps := sortedPairs(params, skip)
+	return encodePairs(sortedPairs(params, skip))
+}
+
+// encodePairs renders sorted pairs as PercentEncode(name)=PercentEncode(value) joined by
+// "&", sized first and written in one allocation.
+func encodePairs(ps []pair) string {
+	n := 0
+	for _, p := range ps {
+		n += 2 + encodedLen(p.name) + encodedLen(p.value)
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for i, p := range ps {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(PercentEncode(p.name))
+		writeEncoded(&b, p.name)
 		b.WriteByte('=')
-		b.WriteString(PercentEncode(p.value))
+		writeEncoded(&b, p.value)
 	}
 	return b.String()
 }
 
-// sortedPairs lists every (name, value) of params but those named skip (when not empty), sorted
-// by name, then value.
+// encodedLen is len(PercentEncode(s)).
+func encodedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if !unreserved(s[i]) {
+			n += 2
+		}
+	}
+	return n
+}
+
+// writeEncoded writes PercentEncode(s).
+func writeEncoded(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperHex[c>>4])
+		b.WriteByte(upperHex[c&15])
+	}
+}
+
+// comparePairs orders pairs by name, then value.
+func comparePairs(a, b pair) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	return strings.Compare(a.value, b.value)
+}
+
 func sortedPairs(params url.Values, skip string) []pair {
 	n := 0
 	for k, vs := range params {
@@ -96,12 +137,7 @@ func sortedPairs(params url.Values, skip string) []pair {
 			ps = append(ps, pair{k, v})
 		}
 	}
-	sort.Slice(ps, func(i, j int) bool {
-		if ps[i].name != ps[j].name {
-			return ps[i].name < ps[j].name
-		}
-		return ps[i].value < ps[j].value
-	})
+	slices.SortFunc(ps, comparePairs)
 	return ps
 }
 
@@ -111,8 +147,52 @@ func sortedPairs(params url.Values, skip string) []pair {
 // out, so the signature covers precisely the parameters a handler sees; the
 // parse error, if any, is returned alongside the canonical form of the rest.
 func CanonicalQueryString(rawQuery string) (string, error) {
-	v, err := url.ParseQuery(rawQuery)
-	return CanonicalQuery(v), err
+	n := strings.Count(rawQuery, "&") + 1
+	if n > 1000 { // url.ParseQuery's own limits and errors apply as they are
+		v, err := url.ParseQuery(rawQuery)
+		return CanonicalQuery(v), err
+	}
+	// The pairs straight from the query, without url.Values' map: the same pairs and the
+	// same error as url.ParseQuery.
+	ps := make([]pair, 0, n)
+	var err error
+	for query := rawQuery; query != ""; {
+		var key string
+		key, query, _ = strings.Cut(query, "&")
+		if strings.Contains(key, ";") {
+			err = errors.New("invalid semicolon separator in query")
+			continue
+		}
+		if key == "" {
+			continue
+		}
+		key, value, _ := strings.Cut(key, "=")
+		key, err1 := unescapeQuery(key)
+		if err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		if value, err1 = unescapeQuery(value); err1 != nil {
+			if err == nil {
+				err = err1
+			}
+			continue
+		}
+		ps = append(ps, pair{key, value})
+	}
+	slices.SortFunc(ps, comparePairs)
+	return encodePairs(ps), err
+}
+
+// unescapeQuery is url.QueryUnescape without its allocation when there is nothing to
+// unescape.
+func unescapeQuery(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // RequestParams returns the request parameters an RPC server acts on: the

@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -13,8 +14,15 @@ import (
 // Go's own wire encoding of the same parameters.
 func FuzzCanonicalQuery(f *testing.F) {
 	f.Add("ImageId=m-bp1abc&OSSBucket=my+bucket%2A~&OSSPrefix=")
+	f.Add("a=1;b&c=%zz&=x&&d=%41%2b+&d=0&a=0")
 	f.Fuzz(func(t *testing.T, raw string) {
-		c1, _ := CanonicalQueryString(raw)
+		c1, err1 := CanonicalQueryString(raw)
+		// The pairs and the error are url.ParseQuery's (it skips no pair that the
+		// map-free parse keeps, nor the reverse).
+		parsed, perr := url.ParseQuery(raw)
+		if want := CanonicalQuery(parsed); c1 != want || fmt.Sprint(err1) != fmt.Sprint(perr) {
+			t.Fatalf("CanonicalQueryString(%q) = %q, %v; via url.ParseQuery %q, %v", raw, c1, err1, want, perr)
+		}
 		if c2, _ := CanonicalQueryString(raw); c1 != c2 {
 			t.Fatalf("not deterministic: %q then %q", c1, c2)
 		}

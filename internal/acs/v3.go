@@ -55,7 +55,7 @@ func CanonicalRequestV3(r *http.Request, signedHeaders []string, payloadHash str
 	}
 	cq, _ := CanonicalQueryString(r.URL.RawQuery)
 	var b strings.Builder
-	b.Grow(256 + len(cq))
+	b.Grow(512 + len(cq)) // the signed headers of an SDK request take about 450 bytes
 	b.WriteString(method)
 	b.WriteByte('\n')
 	b.WriteString(uri)
@@ -135,9 +135,8 @@ func SignV3(r *http.Request, body []byte, c Credentials, date time.Time, nonce s
 	}
 	names := []string{"host"}
 	for k := range r.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-acs-") || lk == "content-type" {
-			names = append(names, lk)
+		if isACSHeader(k) || strings.EqualFold(k, "content-type") { // lower-cased only when signed
+			names = append(names, strings.ToLower(k))
 		}
 	}
 	names = normalizeNames(names)
@@ -227,8 +226,10 @@ func ParseV3(r *http.Request, body []byte) (*Auth, error) {
 		return nil, incomplete("host is not a signed header")
 	}
 	for k := range r.Header {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "x-acs-") && !contains(names, lk) {
+		if !isACSHeader(k) {
+			continue
+		}
+		if lk := strings.ToLower(k); !contains(names, lk) {
 			return nil, incomplete(lk + " is present but not signed")
 		}
 	}
@@ -261,6 +262,11 @@ func ParseV3(r *http.Request, body []byte) (*Auth, error) {
 		body:          body,
 		contentHash:   sent,
 	}, nil
+}
+
+// isACSHeader reports whether a header name starts with x-acs- in any case.
+func isACSHeader(k string) bool {
+	return len(k) >= 6 && strings.EqualFold(k[:6], "x-acs-")
 }
 
 func contains(sorted []string, s string) bool {

@@ -173,7 +173,19 @@ func NewRequestID() string {
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
+	// 8-4-4-4-12 upper-case hex, written into one buffer (this runs on every request).
+	const hexDigits = "0123456789ABCDEF"
+	var out [36]byte
+	j := 0
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[j] = '-'
+			j++
+		}
+		out[j], out[j+1] = hexDigits[c>>4], hexDigits[c&15]
+		j += 2
+	}
+	return string(out[:])
 }
 
 // exchange is the state of one request while it is served.

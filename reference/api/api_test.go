@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -343,11 +344,14 @@ func TestHandler_FormBodyAndGet(t *testing.T) {
 	}
 }
 
+// requestIDShape is a version-4 UUID in upper case, as ECS's request IDs are.
+var requestIDShape = regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`)
+
 func TestNewRequestID_Unique(t *testing.T) {
 	seen := map[string]bool{}
 	for range 10000 {
 		id := NewRequestID()
-		if seen[id] || len(id) != 36 {
+		if seen[id] || !requestIDShape.MatchString(id) {
 			t.Fatalf("request id %q repeated or malformed", id)
 		}
 		seen[id] = true
