@@ -3,8 +3,6 @@ package reference
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -73,7 +71,7 @@ func (w *wrappers) finish() {
 			if err != nil || len(w.results) == 0 {
 				return res, err
 			}
-			fields, err := resultFields(res)
+			fields, err := api.ResultFields(res)
 			if err != nil {
 				return nil, err
 			}
@@ -91,24 +89,6 @@ func (w *wrappers) handle(h http.Handler) http.Handler {
 		h = m(h)
 	}
 	return h
-}
-
-// resultFields is an action's result as the JSON object the handler renders (api.Action).
-func resultFields(v any) (map[string]any, error) {
-	if m, ok := v.(map[string]any); ok {
-		return m, nil
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("reference: encode result: %w", err)
-	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber() // keep 64-bit IDs exact
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("reference: result is not an object: %w", err)
-	}
-	return m, nil
 }
 
 // errorStatus answers every error of row code with status instead of the row's. A response

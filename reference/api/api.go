@@ -81,6 +81,10 @@ func (c *Call) Str(name string) (string, bool) {
 // *spec.Error; any other error is rendered as InternalError and logged.
 type Action func(ctx context.Context, c *Call) (any, error)
 
+// ResultFields is the JSON object an action's result renders as, before the handler adds
+// RequestId; a wrapper that edits results (the reference's mutants) works on it and returns it.
+func ResultFields(result any) (map[string]any, error) { return toObject(result) }
+
 // Handler is the ECS RPC endpoint: it decodes, authenticates, dispatches by action, and
 // renders results and errors in JSON or XML. It is the only HTTP-aware layer of the reference.
 type Handler struct {
