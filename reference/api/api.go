@@ -82,7 +82,7 @@ func (c *Call) Str(name string) (string, bool) {
 type Action func(ctx context.Context, c *Call) (any, error)
 
 // ResultFields is the JSON object an action's result renders as, before the handler adds
-// RequestId; a wrapper that edits results (the reference's mutants) works on it and returns it.
+// RequestId: what an action wrapper that edits results works on and returns.
 func ResultFields(result any) (map[string]any, error) { return toObject(result) }
 
 // Handler is the ECS RPC endpoint: it decodes, authenticates, dispatches by action, and
