@@ -3,10 +3,8 @@ package reference
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/exportimage/eic/reference/api"
@@ -115,14 +113,7 @@ var mutants = map[string]mutant{
 var validPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,30}$`)
 
 // Mutants lists the names WithMutant accepts, sorted.
-func Mutants() []string {
-	out := make([]string, 0, len(mutants))
-	for name := range mutants {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+func Mutants() []string { return names(mutants) }
 
 // MutantDescription says what a mutant breaks ("" for an unknown name).
 func MutantDescription(name string) string { return mutants[name].what }
@@ -130,10 +121,11 @@ func MutantDescription(name string) string { return mutants[name].what }
 // WithMutant builds a deliberately broken variant (see Mutants). Several may be combined.
 func WithMutant(name string) Option {
 	return func(c *config) error {
-		if _, ok := mutants[name]; !ok {
-			return fmt.Errorf("reference: unknown mutant %q (known: %s)", name, strings.Join(Mutants(), ", "))
+		m, err := choose("mutant", mutants, name)
+		if err != nil {
+			return err
 		}
-		c.mutants = append(c.mutants, name)
+		c.mutants = append(c.mutants, m)
 		return nil
 	}
 }

@@ -40,8 +40,8 @@ type config struct {
 	apiOpts  []api.Option
 	token    string
 	extend   [][]byte
-	mutants  []string
-	variants []string
+	mutants  []mutant
+	variants []mutant
 	log      io.Writer
 	logEntry func(api.Entry)
 	closers  []func() error
@@ -209,11 +209,8 @@ func build(cfg *config, opts []Option) (*Server, error) {
 	backend := api.Backend{Svc: svc}
 	actions := backend.Actions()
 	wrap := &wrappers{svc: svc, creds: backend, actions: actions}
-	for _, name := range cfg.mutants {
-		mutants[name].apply(wrap)
-	}
-	for _, name := range cfg.variants {
-		variants[name].apply(wrap)
+	for _, m := range append(cfg.mutants, cfg.variants...) {
+		m.apply(wrap)
 	}
 	wrap.finish()
 	apiOpts := append(cfg.apiOpts, api.WithFaults(svc.TakeRequestFault))

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/exportimage/eic/reference/api"
@@ -112,14 +110,7 @@ func eachTask(action string, body map[string]any, f func(map[string]any)) {
 }
 
 // Variants lists the names WithVariant accepts, sorted.
-func Variants() []string {
-	out := make([]string, 0, len(variants))
-	for name := range variants {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+func Variants() []string { return names(variants) }
 
 // VariantDescription says what a variant changes ("" for an unknown name).
 func VariantDescription(name string) string { return variants[name].what }
@@ -128,10 +119,11 @@ func VariantDescription(name string) string { return variants[name].what }
 // default (see Variants). Several may be combined.
 func WithVariant(name string) Option {
 	return func(c *config) error {
-		if _, ok := variants[name]; !ok {
-			return fmt.Errorf("reference: unknown variant %q (known: %s)", name, strings.Join(Variants(), ", "))
+		v, err := choose("variant", variants, name)
+		if err != nil {
+			return err
 		}
-		c.variants = append(c.variants, name)
+		c.variants = append(c.variants, v)
 		return nil
 	}
 }

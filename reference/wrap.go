@@ -3,10 +3,13 @@ package reference
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/exportimage/eic/internal/acs"
@@ -24,6 +27,18 @@ import (
 type mutant struct {
 	what  string
 	apply func(w *wrappers)
+}
+
+// names lists a catalogue's names, sorted.
+func names(catalogue map[string]mutant) []string { return slices.Sorted(maps.Keys(catalogue)) }
+
+// choose finds a name in a catalogue of mutants or variants (kind says which).
+func choose(kind string, catalogue map[string]mutant, name string) (mutant, error) {
+	m, ok := catalogue[name]
+	if !ok {
+		return m, fmt.Errorf("reference: unknown %s %q (known: %s)", kind, name, strings.Join(names(catalogue), ", "))
+	}
+	return m, nil
 }
 
 // wrappers collects what the mutants and variants of one reference do, in the order they are
