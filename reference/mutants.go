@@ -3,10 +3,8 @@ package reference
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/exportimage/eic/reference/api"
@@ -14,17 +12,12 @@ import (
 	"github.com/exportimage/eic/spec"
 )
 
-// mutant is a deliberately broken variant of the reference. Each breaks one documented
+// mutants are deliberately broken variants of the reference. Each breaks one documented
 // behaviour and nothing else, so a suite that misses it has a blind spot there.
-type mutant struct {
-	what  string
-	apply func(svc *ecs.Service, actions map[string]api.Action, hooks *api.Hooks)
-}
-
 var mutants = map[string]mutant{
 	"export-task-id": {"ExportImage answers ExportTaskId instead of TaskId (the document's samples)",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainRewrite(h, func(action string, body map[string]any) {
+		func(w *wrappers) {
+			w.editResults(func(action string, body map[string]any) {
 				if action == "ExportImage" {
 					body["ExportTaskId"] = body["TaskId"]
 					delete(body, "TaskId")
@@ -32,8 +25,8 @@ var mutants = map[string]mutant{
 			})
 		}},
 	"taskset-array": {"DescribeTasks renders TaskSet as an array (the old document's sample)",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainRewrite(h, func(action string, body map[string]any) {
+		func(w *wrappers) {
+			w.editResults(func(action string, body map[string]any) {
 				if set, ok := body["TaskSet"].(map[string]any); ok && action == "DescribeTasks" {
 					list := set["Task"]
 					if list == nil {
@@ -44,51 +37,45 @@ var mutants = map[string]mutant{
 			})
 		}},
 	"accept-bad-signature": {"signatures are parsed but never verified",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) { h.AcceptBadSignature = true }},
+		func(w *wrappers) { w.wrapHandler(resign(w.creds)) }},
 	"image-exporting-status": {"ImageIsExporting is answered with HTTP 400 instead of 403",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainStatus(h, func(c *spec.Code, status int) int {
-				if c == spec.ImageIsExporting {
-					return 400
-				}
-				return status
-			})
-		}},
+		func(w *wrappers) { w.wrapHandler(errorStatus(spec.ImageIsExporting, 400)) }},
 	"unchecked-oss-prefix": {"a malformed OSSPrefix is accepted (and dropped)",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainParams(h, func(action string, p url.Values) {
+		func(w *wrappers) {
+			w.editParams(func(action string, p url.Values) {
 				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && !validPrefix.MatchString(v[0]) {
 					delete(p, "OSSPrefix")
 				}
 			})
 		}},
 	"prefix-31": {"an OSSPrefix of 31 letters or digits is accepted (cut to 30)",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainParams(h, func(action string, p url.Values) {
+		func(w *wrappers) {
+			w.editParams(func(action string, p url.Values) {
 				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && len(v[0]) == 31 && validPrefix.MatchString(v[0][:30]) && validPrefix.MatchString(v[0][30:]) {
 					p.Set("OSSPrefix", v[0][:30])
 				}
 			})
 		}},
 	"format-case-insensitive": {"ImageFormat is compared without case (RAW accepted)",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainParams(h, func(action string, p url.Values) {
+		func(w *wrappers) {
+			w.editParams(func(action string, p url.Values) {
 				if v, ok := p["ImageFormat"]; ok && action == "ExportImage" {
 					p.Set("ImageFormat", strings.ToLower(v[0]))
 				}
 			})
 		}},
 	"no-quota": {"the concurrent and weekly quotas are never enforced",
-		func(svc *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			wrapExport(actions, func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
+		func(w *wrappers) {
+			w.wrapAction("ExportImage", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				// An unknown or missing region fails here; ExportImage itself reports it.
-				_ = svc.SetQuota(c.Account.Name, c.Params.Get("RegionId"), 1<<30, 1<<30)
+				_ = w.svc.SetQuota(c.Account.Name, c.Params.Get("RegionId"), 1<<30, 1<<30)
 				return next(ctx, c)
 			})
 		}},
 	"quota-off-by-one": {"one export more than the concurrent quota is accepted",
-		func(svc *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			wrapExport(actions, func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
+		func(w *wrappers) {
+			svc := w.svc
+			w.wrapAction("ExportImage", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				res, err := next(ctx, c)
 				var se *spec.Error
 				if !errors.As(err, &se) || se.Code != spec.ConcurrentQuotaExceed {
@@ -107,29 +94,26 @@ var mutants = map[string]mutant{
 			})
 		}},
 	"finished-without-object": {"a task reaches Finished but its objects vanish from the bucket",
-		func(svc *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			next := actions["DescribeTaskAttribute"]
-			actions["DescribeTaskAttribute"] = func(ctx context.Context, c *api.Call) (any, error) {
+		func(w *wrappers) {
+			w.wrapAction("DescribeTaskAttribute", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				res, err := next(ctx, c)
 				if a, ok := res.(ecs.TaskAttribute); ok && err == nil && a.TaskStatus == "Finished" {
-					svc.DropTaskObjects(ctx, c.Account.Name, a.TaskId)
+					// Behind the domain's back; the objects may already be gone.
+					if bucket, keys, err := w.svc.TaskObjects(c.Account.Name, a.TaskId); err == nil {
+						for _, k := range keys {
+							_ = w.svc.Store().Delete(ctx, bucket, k)
+						}
+					}
 				}
 				return res, err
-			}
+			})
 		}},
 }
 
 var validPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,30}$`)
 
 // Mutants lists the names WithMutant accepts, sorted.
-func Mutants() []string {
-	out := make([]string, 0, len(mutants))
-	for name := range mutants {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+func Mutants() []string { return names(mutants) }
 
 // MutantDescription says what a mutant breaks ("" for an unknown name).
 func MutantDescription(name string) string { return mutants[name].what }
@@ -137,45 +121,11 @@ func MutantDescription(name string) string { return mutants[name].what }
 // WithMutant builds a deliberately broken variant (see Mutants). Several may be combined.
 func WithMutant(name string) Option {
 	return func(c *config) error {
-		if _, ok := mutants[name]; !ok {
-			return fmt.Errorf("reference: unknown mutant %q (known: %s)", name, strings.Join(Mutants(), ", "))
+		m, err := choose("mutant", mutants, name)
+		if err != nil {
+			return err
 		}
-		c.mutants = append(c.mutants, name)
+		c.mutants = append(c.mutants, m)
 		return nil
 	}
-}
-
-func chainRewrite(h *api.Hooks, f func(string, map[string]any)) {
-	prev := h.Rewrite
-	h.Rewrite = func(a string, b map[string]any) {
-		if prev != nil {
-			prev(a, b)
-		}
-		f(a, b)
-	}
-}
-
-func chainStatus(h *api.Hooks, f func(*spec.Code, int) int) {
-	prev := h.Status
-	h.Status = func(c *spec.Code, s int) int {
-		if prev != nil {
-			s = prev(c, s)
-		}
-		return f(c, s)
-	}
-}
-
-func chainParams(h *api.Hooks, f func(string, url.Values)) {
-	prev := h.Params
-	h.Params = func(a string, p url.Values) {
-		if prev != nil {
-			prev(a, p)
-		}
-		f(a, p)
-	}
-}
-
-func wrapExport(actions map[string]api.Action, f func(context.Context, *api.Call, api.Action) (any, error)) {
-	next := actions["ExportImage"]
-	actions["ExportImage"] = func(ctx context.Context, c *api.Call) (any, error) { return f(ctx, c, next) }
 }

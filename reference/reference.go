@@ -25,7 +25,7 @@ import (
 // OSS is the second endpoint, serving the same accounts' buckets over the OSS API.
 type Server struct {
 	svc     *ecs.Service
-	ecsAPI  *api.Handler
+	ecsAPI  http.Handler // the api.Handler, wrapped by mutants and variants if any
 	ossAPI  *ossapi.Handler
 	control *api.Control
 	token   string
@@ -40,8 +40,8 @@ type config struct {
 	apiOpts  []api.Option
 	token    string
 	extend   [][]byte
-	mutants  []string
-	variants []string
+	mutants  []mutant
+	variants []mutant
 	log      io.Writer
 	logEntry func(api.Entry)
 	closers  []func() error
@@ -208,14 +208,12 @@ func build(cfg *config, opts []Option) (*Server, error) {
 	}
 	backend := api.Backend{Svc: svc}
 	actions := backend.Actions()
-	hooks := api.Hooks{Fault: svc.TakeRequestFault}
-	for _, name := range cfg.mutants {
-		mutants[name].apply(svc, actions, &hooks)
+	wrap := &wrappers{svc: svc, creds: backend, actions: actions}
+	for _, m := range append(cfg.mutants, cfg.variants...) {
+		m.apply(wrap)
 	}
-	for _, name := range cfg.variants {
-		variants[name].apply(svc, actions, &hooks)
-	}
-	apiOpts := append(cfg.apiOpts, api.WithHooks(hooks))
+	wrap.finish()
+	apiOpts := append(cfg.apiOpts, api.WithFaults(svc.TakeRequestFault))
 	if cfg.log != nil {
 		w := cfg.log
 		apiOpts = append(apiOpts, api.WithLog(func(e api.Entry) {
@@ -250,7 +248,7 @@ func build(cfg *config, opts []Option) (*Server, error) {
 		svc.Close()
 		return nil, err
 	}
-	return &Server{svc: svc, ecsAPI: h, ossAPI: ossapi.New(svc, cfg.ossOpts...), control: ctl, token: cfg.token}, nil
+	return &Server{svc: svc, ecsAPI: wrap.handle(h), ossAPI: ossapi.New(svc, cfg.ossOpts...), control: ctl, token: cfg.token}, nil
 }
 
 func or(s, def string) string {

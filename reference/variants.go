@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/exportimage/eic/reference/api"
-	"github.com/exportimage/eic/reference/ecs"
 	"github.com/exportimage/eic/spec"
 )
 
@@ -20,8 +17,8 @@ import (
 // and wants no failure (a @core scenario that fails one over-asserts).
 var variants = map[string]mutant{
 	"processing-at-once": {"a task is Processing as soon as it is submitted, never seen Waiting",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
-			chainRewrite(h, func(action string, body map[string]any) {
+		func(w *wrappers) {
+			w.editResults(func(action string, body map[string]any) {
 				eachTask(action, body, func(t map[string]any) {
 					if t["TaskStatus"] == "Waiting" {
 						t["TaskStatus"] = "Processing"
@@ -30,17 +27,17 @@ var variants = map[string]mutant{
 			})
 		}},
 	"lagging-cancel": {"a cancelled task is still seen Processing for the next two reads before it ends Deleted",
-		func(_ *ecs.Service, _ map[string]api.Action, h *api.Hooks) {
+		func(w *wrappers) {
 			var mu sync.Mutex
 			lag := map[string]int{}
-			chainParams(h, func(action string, p url.Values) {
+			w.editParams(func(action string, p url.Values) {
 				if action == "CancelTask" {
 					mu.Lock()
 					lag[p.Get("TaskId")] = 2
 					mu.Unlock()
 				}
 			})
-			chainRewrite(h, func(action string, body map[string]any) {
+			w.editResults(func(action string, body map[string]any) {
 				eachTask(action, body, func(t map[string]any) {
 					id, _ := t["TaskId"].(string)
 					mu.Lock()
@@ -53,8 +50,8 @@ var variants = map[string]mutant{
 			})
 		}},
 	"current-doc-messages": {"ImageIsExporting and InvalidImageId.NotFound use the current public document's wording",
-		func(_ *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			wrapExport(actions, func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
+		func(w *wrappers) {
+			w.wrapAction("ExportImage", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				res, err := next(ctx, c)
 				var se *spec.Error
 				if !errors.As(err, &se) {
@@ -71,8 +68,8 @@ var variants = map[string]mutant{
 			})
 		}},
 	"bucket-region-not-found": {"a bucket in another region is refused InvalidOSSBucket.NotFound (\"does not exist in this region\") instead of NotMatched",
-		func(_ *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			wrapExport(actions, func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
+		func(w *wrappers) {
+			w.wrapAction("ExportImage", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				res, err := next(ctx, c)
 				var se *spec.Error
 				if errors.As(err, &se) && se.Code == spec.BucketNotMatched {
@@ -82,8 +79,8 @@ var variants = map[string]mutant{
 			})
 		}},
 	"dryrun-ignored": {"DryRun is not a parameter of the endpoint: a valid request with DryRun=true creates a task",
-		func(_ *ecs.Service, actions map[string]api.Action, _ *api.Hooks) {
-			wrapExport(actions, func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
+		func(w *wrappers) {
+			w.wrapAction("ExportImage", func(ctx context.Context, c *api.Call, next api.Action) (any, error) {
 				c.DryRun = false
 				return next(ctx, c)
 			})
@@ -113,14 +110,7 @@ func eachTask(action string, body map[string]any, f func(map[string]any)) {
 }
 
 // Variants lists the names WithVariant accepts, sorted.
-func Variants() []string {
-	out := make([]string, 0, len(variants))
-	for name := range variants {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
+func Variants() []string { return names(variants) }
 
 // VariantDescription says what a variant changes ("" for an unknown name).
 func VariantDescription(name string) string { return variants[name].what }
@@ -129,10 +119,11 @@ func VariantDescription(name string) string { return variants[name].what }
 // default (see Variants). Several may be combined.
 func WithVariant(name string) Option {
 	return func(c *config) error {
-		if _, ok := variants[name]; !ok {
-			return fmt.Errorf("reference: unknown variant %q (known: %s)", name, strings.Join(Variants(), ", "))
+		v, err := choose("variant", variants, name)
+		if err != nil {
+			return err
 		}
-		c.variants = append(c.variants, name)
+		c.variants = append(c.variants, v)
 		return nil
 	}
 }

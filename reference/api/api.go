@@ -81,23 +81,9 @@ func (c *Call) Str(name string) (string, bool) {
 // *spec.Error; any other error is rendered as InternalError and logged.
 type Action func(ctx context.Context, c *Call) (any, error)
 
-// Hooks let tests and the control API reach into a request's life.
-type Hooks struct {
-	// Fault, if set, is asked once per request after authentication (so the account is known)
-	// and before the action's parameters are checked; a non-nil error is the answer instead of
-	// the action (the reference's injected Throttling.User, InternalError, ServiceUnavailable).
-	Fault func(account string) *spec.Error
-	// Rewrite, if set, may change a success body (as a decoded JSON object) before it is
-	// rendered; mutants use it to break the wire shape on purpose.
-	Rewrite func(action string, body map[string]any)
-	// Status, if set, may change the HTTP status of an error before it is rendered.
-	Status func(code *spec.Code, status int) int
-	// Params, if set, may rewrite a call's parameters after the protocol checks and before
-	// the action runs; mutants use it to skip a documented check on purpose.
-	Params func(action string, params url.Values)
-	// AcceptBadSignature turns signature verification off (a mutant, never a real setting).
-	AcceptBadSignature bool
-}
+// ResultFields is the JSON object an action's result renders as, before the handler adds
+// RequestId: what an action wrapper that edits results works on and returns.
+func ResultFields(result any) (map[string]any, error) { return toObject(result) }
 
 // Handler is the ECS RPC endpoint: it decodes, authenticates, dispatches by action, and
 // renders results and errors in JSON or XML. It is the only HTTP-aware layer of the reference.
@@ -105,7 +91,7 @@ type Handler struct {
 	spec    *spec.Spec
 	creds   Credentials
 	actions map[string]Action
-	hooks   Hooks
+	faults  func(account string) *spec.Error
 	strict  bool
 	nonces  *acs.NonceCache
 	now     func() time.Time
@@ -145,8 +131,14 @@ func WithLog(f func(Entry)) Option { return func(h *Handler) { h.log = f } }
 // catches a client's misspelt parameter (OssBucket) that would otherwise be silently dropped.
 func WithStrictParams() Option { return func(h *Handler) { h.strict = true } }
 
-// WithHooks installs hooks (injected request faults, mutants).
-func WithHooks(k Hooks) Option { return func(h *Handler) { h.hooks = k } }
+// WithFaults lets injected faults answer requests instead of their actions: take is asked
+// once per request, after authentication (so the account is known) and before the action's
+// parameters are checked, and a non-nil error is the answer. The reference passes
+// ecs.Service.TakeRequestFault: the control API's Throttling.User, InternalError and
+// ServiceUnavailable.
+func WithFaults(take func(account string) *spec.Error) Option {
+	return func(h *Handler) { h.faults = take }
+}
 
 // New returns a handler serving the given actions. Every action must exist in the spec.
 func New(creds Credentials, actions map[string]Action, opts ...Option) (*Handler, error) {
@@ -300,17 +292,14 @@ func (h *Handler) serve(x *exchange) (any, error) {
 	if !ok {
 		return nil, spec.ActionNotFound.Err()
 	}
-	if h.hooks.Fault != nil {
-		if err := h.hooks.Fault(cred.Account); err != nil {
+	if h.faults != nil {
+		if err := h.faults(cred.Account); err != nil {
 			return nil, err
 		}
 	}
 	dryRun, err := h.checkParams(x, action, params)
 	if err != nil {
 		return nil, err
-	}
-	if h.hooks.Params != nil {
-		h.hooks.Params(action, params)
 	}
 	return serveAction(r.Context(), &Call{Action: action, Account: Account{Name: cred.Account, Key: auth.AccessKeyID},
 		Params: params, DryRun: dryRun})
@@ -464,9 +453,6 @@ func (h *Handler) succeed(x *exchange, result any) {
 		return
 	}
 	fields["RequestId"] = x.requestID
-	if h.hooks.Rewrite != nil {
-		h.hooks.Rewrite(x.action, fields)
-	}
 	body, contentType, err := acs.RenderSuccess(x.format, x.action, fields)
 	if err != nil {
 		h.fail(x, err)
@@ -484,9 +470,6 @@ func (h *Handler) fail(x *exchange, err error) {
 		se = spec.InternalError.Err()
 	}
 	status := se.Status()
-	if h.hooks.Status != nil {
-		status = h.hooks.Status(se.Code, status)
-	}
 	x.status, x.code = status, se.Code.Code
 	body, contentType := acs.NewErrorEnvelope(x.requestID, hostID(x.r), se.Code.Code, se.Message).Render(x.format)
 	x.w.Header().Set("Content-Type", contentType)

@@ -358,48 +358,36 @@ func TestNewRequestID_Unique(t *testing.T) {
 	}
 }
 
-// TestHandler_Hooks: the Fault hook sees the authenticated account and its error is the
-// answer, with the row's status and envelope, whatever the error (400, 500, 503); the Status
-// hook changes the status.
-func TestHandler_Hooks(t *testing.T) {
+// TestHandler_Faults: the fault taker sees the authenticated account and its error is the
+// answer, with the row's status and envelope, whatever the error (400, 500, 503).
+func TestHandler_Faults(t *testing.T) {
 	var mu sync.Mutex
 	var queue []*spec.Code
 	var accounts []string
-	srv := protocolServer(t, WithHooks(Hooks{
-		Fault: func(account string) *spec.Error {
-			mu.Lock()
-			defer mu.Unlock()
-			accounts = append(accounts, account)
-			if len(queue) == 0 {
-				return nil
-			}
-			c := queue[0]
-			queue = queue[1:]
-			return c.Err()
-		},
-		Status: func(c *spec.Code, status int) int {
-			if c == spec.Throttling {
-				return status + 1
-			}
-			return status
-		},
+	srv := protocolServer(t, WithFaults(func(account string) *spec.Error {
+		mu.Lock()
+		defer mu.Unlock()
+		accounts = append(accounts, account)
+		if len(queue) == 0 {
+			return nil
+		}
+		c := queue[0]
+		queue = queue[1:]
+		return c.Err()
 	}))
 	s := &acs.Signer{KeyID: "good", Secret: "good-secret"}
 	queue = []*spec.Code{spec.Throttling, spec.InternalError, spec.ServiceUnavailable}
-	for _, want := range []struct {
-		status int
-		code   *spec.Code
-	}{{401, spec.Throttling}, {500, spec.InternalError}, {503, spec.ServiceUnavailable}} {
+	for _, want := range []*spec.Code{spec.Throttling, spec.InternalError, spec.ServiceUnavailable} {
 		status, code, body, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil)
 		msg, _ := body.Fields["Message"].(string)
-		if status != want.status || code != want.code.Code || !want.code.Matches(msg) {
-			t.Errorf("injected %s: %d %s %q", want.code.ID, status, code, msg)
+		if status != want.Status() || code != want.Code || !want.Matches(msg) {
+			t.Errorf("injected %s: got %d %s %q, want %d %s", want.ID, status, code, msg, want.Status(), want.Code)
 		}
 	}
 	if status, _, _, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil); status != 200 {
 		t.Errorf("after the faults: %d", status)
 	}
-	// Before authentication the hook is not asked: an unknown key is refused as such.
+	// Before authentication faults are not asked: an unknown key is refused as such.
 	queue = []*spec.Code{spec.InternalError}
 	bad := &acs.Signer{KeyID: "nobody", Secret: "x"}
 	if _, code, _, _ := send(t, srv, bad, acs.Call{Action: "DescribeRegions"}, nil); code != spec.AccessKeyNotFound.Code {
@@ -408,6 +396,6 @@ func TestHandler_Hooks(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	if len(accounts) != 4 || accounts[0] != "demo" || len(queue) != 1 {
-		t.Errorf("hook asked for %v (queue left %d), want 4 times for demo", accounts, len(queue))
+		t.Errorf("faults asked for %v (queue left %d), want 4 times for demo", accounts, len(queue))
 	}
 }

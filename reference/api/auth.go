@@ -70,7 +70,7 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (*acs.Auth, Credent
 	if cred.Disabled {
 		return nil, cred, spec.AccessKeyInactive.Err()
 	}
-	if !h.hooks.AcceptBadSignature && !auth.Verify(cred.Secret) {
+	if !auth.Verify(cred.Secret) {
 		sts := auth.StringToSign()
 		if len(sts) > maxEchoedStringToSign {
 			sts = sts[:maxEchoedStringToSign] + "…"

@@ -1,10 +1,6 @@
 package ecs
 
-import (
-	"context"
-
-	"github.com/exportimage/eic/spec"
-)
+import "github.com/exportimage/eic/spec"
 
 // Quota returns the limits in force for an account in a region.
 func (s *Service) Quota(account, region string) QuotaSpec {
@@ -32,17 +28,4 @@ func (s *Service) TaskObjects(account, taskID string) (bucket string, keys []str
 		return "", nil, spec.TaskNotFound.Err()
 	}
 	return t.bucket, t.objectKeys(), nil
-}
-
-// DropTaskObjects deletes a task's objects behind the domain's back. Only the
-// finished-without-object mutant of the reference uses it, to break the rule that a Finished
-// task has its objects; errors are ignored because the objects may already be gone.
-func (s *Service) DropTaskObjects(ctx context.Context, account, taskID string) {
-	bucket, keys, err := s.TaskObjects(account, taskID)
-	if err != nil {
-		return
-	}
-	for _, k := range keys {
-		_ = s.store.Delete(ctx, bucket, k)
-	}
 }

@@ -90,7 +90,8 @@ func (r *runner) halt() {
 }
 
 // breakStore makes every further write of the writer fail, lets it run free and waits for it
-// to exit.
+// to exit: the store-fail fault, aimed at one task from a chosen byte, which a store-wide
+// wrapper (osstest.Faulty, for tests) could not aim.
 func (r *runner) breakStore() {
 	r.mu.Lock()
 	r.storeBroken = true

@@ -11,7 +11,9 @@
 //	// OSS SDK v2: WithEndpoint(srv.OSSURL), WithUsePathStyle(true), WithRegion("cn-hangzhou")
 //
 // The server listens on loopback ports of its own (two httptest servers), so
-// any HTTP client reaches it; Client returns one with sensible timeouts. With no options it
+// any HTTP client reaches it; Client returns one with sensible timeouts. (To use no socket
+// at all, start reference.New directly: its HTTPClient and OSSHTTPClient serve requests in
+// process.) With no options it
 // is hermetic: the built-in fixtures (docs/reference.md), a memory store, and a virtual
 // clock starting at 2026-01-01T00:00:00Z, so exports finish only when the test calls
 // Advance.

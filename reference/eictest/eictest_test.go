@@ -36,3 +36,28 @@ func TestNewServer_Options(t *testing.T) {
 		t.Error("malformed fixtures accepted")
 	}
 }
+
+// TestNewServer_ExtraFixtures: an extra fixtures document adds an account beside the built-in
+// ones, and Reference is the embedded server that holds it.
+func TestNewServer_ExtraFixtures(t *testing.T) {
+	extra := []byte(`accounts:
+  - name: extra
+    id: "3000000000000001"
+    keys: [{id: LTAI5tEicExtraKey000001, secret: EicExtraSecret}]
+`)
+	srv, err := eictest.NewServer(eictest.WithExtraFixtures(extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	names := map[string]bool{}
+	for _, a := range srv.Reference().Accounts() {
+		names[a.Name] = true
+	}
+	if !names["extra"] || !names["demo"] {
+		t.Errorf("accounts %v, want extra beside demo", names)
+	}
+	if _, err := eictest.NewServer(eictest.WithExtraFixtures([]byte("accounts: [{"))); err == nil {
+		t.Error("malformed extra fixtures accepted")
+	}
+}

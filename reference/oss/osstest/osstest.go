@@ -1,6 +1,7 @@
-// Package osstest checks that an oss.Store keeps the contract documented on oss.Store, Upload
-// and Reader, in the spirit of testing/fstest: one reusable suite, run against every
-// implementation.
+// Package osstest is test support for oss.Store. Run checks that a Store keeps the contract
+// documented on oss.Store, Upload and Reader, in the spirit of testing/fstest: one reusable
+// suite, run against every implementation. Faulty wraps a Store to fail chosen operations, in
+// the spirit of testing/iotest. It imports testing: production code never uses it.
 package osstest
 
 import (

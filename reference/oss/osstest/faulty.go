@@ -1,18 +1,22 @@
-package oss
+package osstest
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/exportimage/eic/reference/oss"
 )
 
 // ErrInjected is wrapped by every error a Faulty store injects.
-var ErrInjected = errors.New("oss: injected fault")
+var ErrInjected = errors.New("osstest: injected fault")
 
-// Faulty wraps a Store and fails chosen operations on demand, for tests and for the
-// reference's "store-fail" fault. With nothing armed it behaves exactly like the Store it
-// wraps. Faults are armed for a number of future operations and consumed as they fire:
+// Faulty wraps an oss.Store and fails chosen operations on demand, so that a test can see
+// what its code does when the store fails. (The reference's "store-fail" fault does not use
+// it: it breaks one task's writes at a chosen byte, see ecs.FaultStoreFail.) With nothing
+// armed it behaves exactly like the Store it wraps. Faults are armed for a number of future
+// operations and consumed as they fire:
 //
 //   - FailUploadsAfter(n, count): each of the next count uploads (counted at Create) accepts n
 //     bytes, then its Write fails; an upload that never exceeds n bytes is not failed.
@@ -23,7 +27,7 @@ var ErrInjected = errors.New("oss: injected fault")
 // fires, later Writes and Commit return the same error, and Abort returns nil. All methods are
 // safe for concurrent use.
 type Faulty struct {
-	inner Store
+	inner oss.Store
 
 	mu            sync.Mutex
 	uploadLimit   int64
@@ -33,13 +37,13 @@ type Faulty struct {
 	fired         int
 }
 
-var _ Store = (*Faulty)(nil)
+var _ oss.Store = (*Faulty)(nil)
 
 // NewFaulty wraps s with no fault armed.
-func NewFaulty(s Store) *Faulty { return &Faulty{inner: s} }
+func NewFaulty(s oss.Store) *Faulty { return &Faulty{inner: s} }
 
 // Unwrap returns the wrapped Store.
-func (f *Faulty) Unwrap() Store { return f.inner }
+func (f *Faulty) Unwrap() oss.Store { return f.inner }
 
 // FailUploadsAfter arms the next count uploads to fail once n bytes have been written.
 func (f *Faulty) FailUploadsAfter(n int64, count int) {
@@ -88,7 +92,7 @@ func (f *Faulty) take(counter *int) bool {
 	return true
 }
 
-// Temporaries forwards to the wrapped Store when it can list its temporaries.
+// Temporaries forwards to the wrapped oss.Store when it can list its temporaries.
 func (f *Faulty) Temporaries() ([]string, error) {
 	if t, ok := f.inner.(interface{ Temporaries() ([]string, error) }); ok {
 		return t.Temporaries()
@@ -96,21 +100,21 @@ func (f *Faulty) Temporaries() ([]string, error) {
 	return nil, nil
 }
 
-func (f *Faulty) CreateBucket(ctx context.Context, b Bucket) error {
+func (f *Faulty) CreateBucket(ctx context.Context, b oss.Bucket) error {
 	return f.inner.CreateBucket(ctx, b)
 }
 
-func (f *Faulty) Bucket(ctx context.Context, name string) (Bucket, error) {
+func (f *Faulty) Bucket(ctx context.Context, name string) (oss.Bucket, error) {
 	return f.inner.Bucket(ctx, name)
 }
 
-func (f *Faulty) Buckets(ctx context.Context) ([]Bucket, error) { return f.inner.Buckets(ctx) }
+func (f *Faulty) Buckets(ctx context.Context) ([]oss.Bucket, error) { return f.inner.Buckets(ctx) }
 
 func (f *Faulty) DeleteBucket(ctx context.Context, name string) error {
 	return f.inner.DeleteBucket(ctx, name)
 }
 
-func (f *Faulty) Create(ctx context.Context, bucket, key string) (Upload, error) {
+func (f *Faulty) Create(ctx context.Context, bucket, key string) (oss.Upload, error) {
 	if f.take(&f.createsToFail) {
 		return nil, fmt.Errorf("%w: create %s/%s", ErrInjected, bucket, key)
 	}
@@ -128,15 +132,15 @@ func (f *Faulty) Create(ctx context.Context, bucket, key string) (Upload, error)
 	return fu, nil
 }
 
-func (f *Faulty) Stat(ctx context.Context, bucket, key string) (Object, error) {
+func (f *Faulty) Stat(ctx context.Context, bucket, key string) (oss.Object, error) {
 	return f.inner.Stat(ctx, bucket, key)
 }
 
-func (f *Faulty) Open(ctx context.Context, bucket, key string) (Reader, error) {
+func (f *Faulty) Open(ctx context.Context, bucket, key string) (oss.Reader, error) {
 	return f.inner.Open(ctx, bucket, key)
 }
 
-func (f *Faulty) List(ctx context.Context, bucket, prefix string) ([]Object, error) {
+func (f *Faulty) List(ctx context.Context, bucket, prefix string) ([]oss.Object, error) {
 	return f.inner.List(ctx, bucket, prefix)
 }
 
@@ -146,7 +150,7 @@ func (f *Faulty) Delete(ctx context.Context, bucket, key string) error {
 
 type faultyUpload struct {
 	f           *Faulty
-	inner       Upload
+	inner       oss.Upload
 	bucket, key string
 
 	mu      sync.Mutex
@@ -160,7 +164,7 @@ func (u *faultyUpload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return 0, ErrAborted
+		return 0, oss.ErrAborted
 	}
 	if u.failed != nil {
 		return 0, u.failed
@@ -183,19 +187,19 @@ func (u *faultyUpload) Write(p []byte) (int, error) {
 	return n, u.failed
 }
 
-func (u *faultyUpload) Commit() (Object, error) {
+func (u *faultyUpload) Commit() (oss.Object, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return Object{}, ErrAborted
+		return oss.Object{}, oss.ErrAborted
 	}
 	u.done = true
 	if u.failed != nil {
-		return Object{}, u.failed
+		return oss.Object{}, u.failed
 	}
 	if u.f.take(&u.f.commitsToFail) {
 		u.inner.Abort() // as above: report the fault, leave nothing behind
-		return Object{}, fmt.Errorf("%w: commit %s/%s", ErrInjected, u.bucket, u.key)
+		return oss.Object{}, fmt.Errorf("%w: commit %s/%s", ErrInjected, u.bucket, u.key)
 	}
 	return u.inner.Commit()
 }
@@ -204,7 +208,7 @@ func (u *faultyUpload) Abort() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
-		return ErrAborted
+		return oss.ErrAborted
 	}
 	u.done = true
 	if u.failed != nil {
