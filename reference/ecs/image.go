@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // image is the live form of an ImageSpec. Its disks are immutable and shared by the tasks
@@ -301,14 +301,14 @@ func (s *Service) DescribeImages(ctx context.Context, accountName string, req De
 	switch req.ImageOwnerAlias {
 	case "", "system", "self", "others", "marketplace":
 	default:
-		return out, spec.InvalidParameter.Err("ImageOwnerAlias")
+		return out, errcode.InvalidParameter.Err("ImageOwnerAlias")
 	}
 	from, to, err := creationRange(req.Filters)
 	if err != nil {
 		return out, err
 	}
 	if req.DryRun {
-		return out, spec.DryRunOperation.Err()
+		return out, errcode.DryRunOperation.Err()
 	}
 	ids := splitList(req.ImageID)
 	statuses := splitList(req.Status)
@@ -365,7 +365,7 @@ func creationRange(filters []TagFilter) (time.Time, time.Time, error) {
 	}
 	from, to, err := timeRange(start, end)
 	if err != nil {
-		return from, to, spec.InvalidParameter.Err("Filter")
+		return from, to, errcode.InvalidParameter.Err("Filter")
 	}
 	return from, to, nil
 }
@@ -414,7 +414,7 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 	im, ok := s.st.images[imageID]
 	s.mu.Unlock()
 	if !ok {
-		return nil, spec.InvalidImageID.Err()
+		return nil, errcode.InvalidImageID.Err()
 	}
 	var out []DiskInfo
 	for _, d := range im.disks {

@@ -3,7 +3,7 @@ package ecs
 import (
 	"context"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Quota returns the limits in force for an account in a region.
@@ -29,7 +29,7 @@ func (s *Service) TaskObjects(account, taskID string) (bucket string, keys []str
 	defer s.mu.Unlock()
 	t := s.st.tasks[taskID]
 	if t == nil || t.sc.account != account {
-		return "", nil, spec.TaskNotFound.Err()
+		return "", nil, errcode.TaskNotFound.Err()
 	}
 	return t.bucket, t.objectKeys(), nil
 }

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // region is the live form of a RegionSpec.
@@ -81,11 +81,11 @@ func (s *Service) DescribeRegions(ctx context.Context, account string, req Descr
 // MissingParameter naming RegionId, unknown is InvalidRegionId.NotFound.
 func (s *Service) companionRegion(regionID string) (*region, error) {
 	if regionID == "" {
-		return nil, spec.MissingCommonParameter.Err("RegionId")
+		return nil, errcode.MissingCommonParameter.Err("RegionId")
 	}
 	r, ok := s.st.regions[regionID]
 	if !ok {
-		return nil, spec.InvalidRegionID.Err()
+		return nil, errcode.InvalidRegionID.Err()
 	}
 	return r, nil
 }

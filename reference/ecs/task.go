@@ -9,7 +9,7 @@ import (
 
 	"github.com/exportimage/eic/reference/diskimage"
 	"github.com/exportimage/eic/reference/oss"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Task states (protocol.md E; Deleted is the cancelled state).
@@ -277,10 +277,10 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	}
 	ids := splitList(req.TaskIDs)
 	if len(ids) > 100 {
-		return out, spec.InvalidParameter.Err("TaskIds")
+		return out, errcode.InvalidParameter.Err("TaskIds")
 	}
 	if len(req.ResourceIDs) > 100 {
-		return out, spec.InvalidParameter.Err("ResourceIds")
+		return out, errcode.InvalidParameter.Err("ResourceIds")
 	}
 	sc := scope{account, req.RegionID}
 	ix := s.st.indexes[sc]
@@ -493,10 +493,10 @@ func (s *Service) CancelTask(ctx context.Context, account, regionID, taskID stri
 		return err
 	}
 	if !t.cancellable() {
-		return spec.TaskActionNotSupport.Err()
+		return errcode.TaskActionNotSupport.Err()
 	}
 	if !t.inFlight() {
-		return spec.TaskStatusIncorrect.Err()
+		return errcode.TaskStatusIncorrect.Err()
 	}
 	if t.foreign() { // a fixture ImportImage task: outside the export indexes
 		t.status, t.finished = StatusDeleted, s.clock.Now()
@@ -515,11 +515,11 @@ func (s *Service) findTask(account, regionID, taskID string) (*task, error) {
 		return nil, err
 	}
 	if taskID == "" {
-		return nil, spec.MissingCommonParameter.Err("TaskId")
+		return nil, errcode.MissingCommonParameter.Err("TaskId")
 	}
 	t := s.st.tasks[taskID]
 	if t == nil || t.sc != (scope{account, regionID}) {
-		return nil, spec.TaskNotFound.Err()
+		return nil, errcode.TaskNotFound.Err()
 	}
 	return t, nil
 }
@@ -530,14 +530,14 @@ func paging(number, size string) (int, int, error) {
 	if number != "" {
 		v, err := strconv.Atoi(number)
 		if err != nil || v < 1 {
-			return 0, 0, spec.InvalidParameter.Err("PageNumber")
+			return 0, 0, errcode.InvalidParameter.Err("PageNumber")
 		}
 		n = v
 	}
 	if size != "" {
 		v, err := strconv.Atoi(size)
 		if err != nil || v < 1 || v > 100 {
-			return 0, 0, spec.InvalidParameter.Err("PageSize")
+			return 0, 0, errcode.InvalidParameter.Err("PageSize")
 		}
 		sz = v
 	}
@@ -580,7 +580,7 @@ func timeRange(start, end string) (time.Time, time.Time, error) {
 		if t, err := time.Parse(TaskTimeLayout, v); err == nil {
 			return t.Add(wholeMinute), nil
 		}
-		return time.Time{}, spec.InvalidParameter.Err(name)
+		return time.Time{}, errcode.InvalidParameter.Err(name)
 	}
 	var err error
 	if start != "" {
