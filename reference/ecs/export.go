@@ -37,7 +37,15 @@ type ExportImageResult struct {
 	TaskId   string `json:"TaskId" xml:"TaskId"`
 }
 
-var ossPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,30}$`)
+// OSSPrefixPattern is the OSSPrefix rule (EI-R2): 1–30 ASCII letters or digits. It is the
+// pattern of the parameter in spec/openapi.yaml (TestOSSPrefixPattern_MatchesSpec); the fuzz
+// model keeps its own copy on purpose, as an independent oracle.
+const OSSPrefixPattern = `^[A-Za-z0-9]{1,30}$`
+
+var ossPrefix = regexp.MustCompile(OSSPrefixPattern)
+
+// ValidOSSPrefix reports whether a given OSSPrefix follows the rule (OSSPrefixPattern).
+func ValidOSSPrefix(prefix string) bool { return ossPrefix.MatchString(prefix) }
 
 // Data-disk limits of the document (rule 2).
 const (
@@ -67,7 +75,7 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 	}
 	// 2. OSSPrefix shape. Real ECS: unknown whether an empty OSSPrefix is ignored or malformed;
 	// the reference calls it malformed.
-	if req.OSSPrefix.Present && !ossPrefix.MatchString(req.OSSPrefix.Value) {
+	if req.OSSPrefix.Present && !ValidOSSPrefix(req.OSSPrefix.Value) {
 		return ExportImageResult{}, errcode.InvalidOSSPrefix.Err()
 	}
 	// 3. ImageFormat: exact lower-case names. Real ECS: case sensitivity undocumented.

@@ -52,12 +52,16 @@ type diskSum struct {
 	err  error
 }
 
-// objectPart is the part of the object name after the image ID: "system" or "data_xvdb".
-func (d *disk) objectPart() string {
+// objectStem is the one place the object-name rule lives (docs/reference.md, Tasks): a disk's
+// name in every object of an export, "<ImageId>_system" or "<ImageId>_data_<device>". The
+// object is "<OSSPrefix>_" + stem + "." + the format's extension (without a prefix, stem +
+// extension: task.objectKeys); DiskInfo.Object and the member of a raw.tar.gz use the stem.
+// Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
+func (im *image) objectStem(d *disk) string {
 	if d.system {
-		return "system"
+		return im.spec.ID + "_system"
 	}
-	return "data_" + d.device
+	return im.spec.ID + "_data_" + d.device
 }
 
 const mib = int64(1) << 20
@@ -397,7 +401,7 @@ func (im *image) snapshotID(d *disk) string {
 
 // DiskInfo describes one source disk of an image for round-trip checks. The object of the
 // disk in an export is "<OSSPrefix>_" + Object + "." + the format's extension (without a
-// prefix, Object + "." + extension).
+// prefix, Object + "." + extension; see objectStem).
 type DiskInfo struct {
 	Device string `json:"device"` // "system" or the data disk's device (xvdb…)
 	Object string `json:"object"` // e.g. m-eic-custom_system, m-eic-custom_data_xvdb
@@ -426,7 +430,7 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 		if d.system {
 			dev = "system"
 		}
-		out = append(out, DiskInfo{Device: dev, Object: im.spec.ID + "_" + d.objectPart(), Size: d.src.Size(), SHA256: sum})
+		out = append(out, DiskInfo{Device: dev, Object: im.objectStem(d), Size: d.src.Size(), SHA256: sum})
 	}
 	return out, nil
 }

@@ -256,7 +256,7 @@ func (s *Service) start(t *task, at time.Time) bool {
 	s.setStatus(t, StatusProcessing)
 	names := make([]string, len(keys))
 	for i, d := range t.image.disks {
-		names[i] = t.image.spec.ID + "_" + d.objectPart() + ".raw"
+		names[i] = t.image.objectStem(d) + ".raw"
 	}
 	go runExport(t.run, exportJob{disks: t.image.disks, uploads: uploads, format: t.format, names: names, ident: int64(t.seq)})
 	return true

@@ -65,16 +65,15 @@ type task struct {
 	uploads  []oss.Upload
 }
 
-// objectKeys names the objects of the task, one per disk (docs/reference.md, Tasks):
+// objectKeys names the objects of the task, one per disk (objectStem):
 // <OSSPrefix>_<ImageId>_system.<ext>, <OSSPrefix>_<ImageId>_data_<device>.<ext>.
-// Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
 func (t *task) objectKeys() []string {
 	if t.foreign() {
 		return []string{}
 	}
 	keys := make([]string, len(t.image.disks))
 	for i, d := range t.image.disks {
-		k := t.image.spec.ID + "_" + d.objectPart() + "." + t.format.Extension()
+		k := t.image.objectStem(d) + "." + t.format.Extension()
 		if t.prefix != "" {
 			k = t.prefix + "_" + k
 		}
