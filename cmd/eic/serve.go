@@ -19,6 +19,7 @@ import (
 
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/reference/journal"
+	"github.com/exportimage/eic/spec"
 )
 
 // repeated collects a flag given several times.
@@ -163,7 +164,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 func printBanner(w io.Writer, srv *reference.Server, endpoint, ossEndpoint, clock string) {
-	fmt.Fprintf(w, "eic reference server for ECS ExportImage (2014-05-26)\n")
+	fmt.Fprintf(w, "eic reference server for ECS ExportImage (%s)\n", spec.Version)
 	fmt.Fprintf(w, "  endpoint:       %s/\n", endpoint)
 	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
 	fmt.Fprintf(w, "                  the control token is an administrator credential: it resets state and\n")

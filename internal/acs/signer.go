@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// APIVersion is the ECS API version this module targets.
+// APIVersion is the ECS API version this module targets: spec.Version, copied so the wire
+// layer stays free of the OpenAPI loader (TestAPIVersion_MatchesSpec holds the two together).
 const APIVersion = "2014-05-26"
 
 // Signer builds signed requests the way the v7 Go SDK sends them. The zero
