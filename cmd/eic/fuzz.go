@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/fuzz"
-	"github.com/exportimage/eic/internal/control"
+	"github.com/exportimage/eic/internal/endpoint"
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/spec"
 )
@@ -24,7 +24,7 @@ import (
 // (written to --out); 2: could not start.
 func runFuzz(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("fuzz", "[flags]", stderr)
-	endpoint := fs.String("endpoint", "", "ECS endpoint `URL` to fuzz (default: the embedded reference); http:// is assumed without a scheme")
+	endpointFlag := fs.String("endpoint", "", "ECS endpoint `URL` to fuzz (default: the embedded reference); https:// is assumed without a scheme")
 	seed := fs.Int64("seed", 1, "random `seed`; a finding names its seed and run, so it replays")
 	runs := fs.Int("runs", 300, "number of generated requests (sequences with --stateful)")
 	stateful := fs.Bool("stateful", false, "generate command sequences (export, cancel, describe, clock, quotas); needs the control API")
@@ -66,7 +66,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var sess *fuzz.Session
-	if *endpoint == "" {
+	if *endpointFlag == "" {
 		var mutants []string
 		if *mutant != "" {
 			if reference.MutantDescription(*mutant) == "" {
@@ -87,24 +87,16 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "eic fuzz: --mutant and --loopback apply to the embedded reference only")
 			return 2
 		}
-		ep := *endpoint
-		if !strings.Contains(ep, "://") {
-			ep = "http://" + ep
-		}
 		tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: *timeout}
-		probe, _ := http.NewRequest(http.MethodGet, ep+"/", nil)
-		if res, err := (&http.Client{Transport: tr, Timeout: *timeout}).Do(probe); err != nil {
-			fmt.Fprintf(stderr, "eic fuzz: endpoint %s unreachable: %v\n", ep, err)
-			return 2
-		} else {
-			res.Body.Close()
-		}
-		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
-		if *token != "" {
+		ep, err := endpoint.Open(context.Background(), *endpointFlag, endpoint.Options{Token: *token,
+			Probe: &http.Client{Transport: tr, Timeout: *timeout},
 			// Not the requests' timeout: a clock advance may run whole exports before it answers.
-			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{
-				Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}}
+			Control: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}})
+		if err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
+			return 2
 		}
+		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep.URL, Transport: tr, Control: ep.Control}
 	}
 	sess.Timeout, sess.Signature, sess.StrictParams = *timeout, *signature, *strictParams
 	if *stateful && sess.Control == nil {
@@ -116,10 +108,9 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
 		return 2
 	}
-	id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-	if id != "" && secret != "" {
+	if k, ok := endpoint.EnvKey(os.Getenv); ok {
 		// Someone else's endpoint: act as that one account, with no fixture-only keys.
-		sess.Keys = map[string]fuzz.Key{fuzz.MainAccount: {ID: id, Secret: secret, Account: fuzz.MainAccount}}
+		sess.Keys = map[string]fuzz.Key{fuzz.MainAccount: {ID: k.ID, Secret: k.Secret, Account: fuzz.MainAccount}}
 		gen.Accounts, gen.NoOddKeys = []string{fuzz.MainAccount}, true
 	}
 
@@ -135,7 +126,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	if *stateful {
 		mode = "sequences"
 	}
-	target := *endpoint
+	target := *endpointFlag
 	if target == "" {
 		target = "embedded reference"
 		if *mutant != "" {
