@@ -33,8 +33,8 @@ type ExportImageRequest struct {
 
 // ExportImageResult is the answer of ExportImage (the API layer adds RequestId).
 type ExportImageResult struct {
-	RegionId string `json:"RegionId" xml:"RegionId"`
-	TaskId   string `json:"TaskId" xml:"TaskId"`
+	RegionId string `json:"RegionId"`
+	TaskId   string `json:"TaskId"`
 }
 
 // OSSPrefixPattern is the OSSPrefix rule (EI-R2): 1–30 ASCII letters or digits. It is the

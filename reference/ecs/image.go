@@ -154,54 +154,54 @@ func validImageName(name string) bool {
 
 // Image is one entry of DescribeImages: the fields terraform and the SDK read.
 type Image struct {
-	ImageId            string             `json:"ImageId" xml:"ImageId"`
-	ImageName          string             `json:"ImageName" xml:"ImageName"`
-	Status             string             `json:"Status" xml:"Status"`
-	ImageOwnerAlias    string             `json:"ImageOwnerAlias" xml:"ImageOwnerAlias"`
-	ImageOwnerId       int64              `json:"ImageOwnerId" xml:"ImageOwnerId"`
-	IsSelfShared       string             `json:"IsSelfShared" xml:"IsSelfShared"`
-	IsCopied           bool               `json:"IsCopied" xml:"IsCopied"`
-	IsPublic           bool               `json:"IsPublic" xml:"IsPublic"`
-	IsSubscribed       bool               `json:"IsSubscribed" xml:"IsSubscribed"`
-	Progress           string             `json:"Progress" xml:"Progress"`
-	Usage              string             `json:"Usage" xml:"Usage"`
-	Size               int64              `json:"Size" xml:"Size"`
-	OSType             string             `json:"OSType" xml:"OSType"`
-	Platform           string             `json:"Platform" xml:"Platform"`
-	Architecture       string             `json:"Architecture" xml:"Architecture"`
-	CreationTime       string             `json:"CreationTime" xml:"CreationTime"`
-	ImageFamily        string             `json:"ImageFamily,omitempty" xml:"ImageFamily,omitempty"`
-	Tags               ImageTags          `json:"Tags" xml:"Tags"`
-	ProductCode        string             `json:"ProductCode,omitempty" xml:"ProductCode,omitempty"`
-	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings" xml:"DiskDeviceMappings"`
+	ImageId            string             `json:"ImageId"`
+	ImageName          string             `json:"ImageName"`
+	Status             string             `json:"Status"`
+	ImageOwnerAlias    string             `json:"ImageOwnerAlias"`
+	ImageOwnerId       int64              `json:"ImageOwnerId"`
+	IsSelfShared       string             `json:"IsSelfShared"`
+	IsCopied           bool               `json:"IsCopied"`
+	IsPublic           bool               `json:"IsPublic"`
+	IsSubscribed       bool               `json:"IsSubscribed"`
+	Progress           string             `json:"Progress"`
+	Usage              string             `json:"Usage"`
+	Size               int64              `json:"Size"`
+	OSType             string             `json:"OSType"`
+	Platform           string             `json:"Platform"`
+	Architecture       string             `json:"Architecture"`
+	CreationTime       string             `json:"CreationTime"`
+	ImageFamily        string             `json:"ImageFamily,omitempty"`
+	Tags               ImageTags          `json:"Tags"`
+	ProductCode        string             `json:"ProductCode,omitempty"`
+	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings"`
 }
 
 // ImageTags wraps the tag list as the SDK expects.
 type ImageTags struct {
-	Tag []ImageTag `json:"Tag" xml:"Tag"`
+	Tag []ImageTag `json:"Tag"`
 }
 
 // ImageTag is one tag of an image.
 type ImageTag struct {
-	TagKey   string `json:"TagKey" xml:"TagKey"`
-	TagValue string `json:"TagValue" xml:"TagValue"`
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
 }
 
 // DiskDeviceMappings wraps the list as the SDK expects.
 type DiskDeviceMappings struct {
-	DiskDeviceMapping []DiskDeviceMapping `json:"DiskDeviceMapping" xml:"DiskDeviceMapping"`
+	DiskDeviceMapping []DiskDeviceMapping `json:"DiskDeviceMapping"`
 }
 
 // DiskDeviceMapping is one disk of an image; Size is GiB as a string (the SDK's type).
 type DiskDeviceMapping struct {
-	Device     string `json:"Device" xml:"Device"`
-	Size       string `json:"Size" xml:"Size"`
-	SnapshotId string `json:"SnapshotId" xml:"SnapshotId"`
-	Type       string `json:"Type" xml:"Type"` // system or data
-	Format     string `json:"Format" xml:"Format"`
-	Encrypted  bool   `json:"Encrypted" xml:"Encrypted"`
-	Progress   string `json:"Progress" xml:"Progress"`
-	RemainTime int    `json:"RemainTime" xml:"RemainTime"`
+	Device     string `json:"Device"`
+	Size       string `json:"Size"`
+	SnapshotId string `json:"SnapshotId"`
+	Type       string `json:"Type"` // system or data
+	Format     string `json:"Format"`
+	Encrypted  bool   `json:"Encrypted"`
+	Progress   string `json:"Progress"`
+	RemainTime int    `json:"RemainTime"`
 }
 
 func (im *image) wire() Image {
@@ -278,13 +278,13 @@ type TagFilter struct {
 
 // DescribeImagesResult is the answer of DescribeImages (the API layer adds RequestId).
 type DescribeImagesResult struct {
-	RegionId   string `json:"RegionId" xml:"RegionId"`
-	TotalCount int    `json:"TotalCount" xml:"TotalCount"`
-	PageNumber int    `json:"PageNumber" xml:"PageNumber"`
-	PageSize   int    `json:"PageSize" xml:"PageSize"`
+	RegionId   string `json:"RegionId"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber"`
+	PageSize   int    `json:"PageSize"`
 	Images     struct {
-		Image []Image `json:"Image" xml:"Image"`
-	} `json:"Images" xml:"Images"`
+		Image []Image `json:"Image"`
+	} `json:"Images"`
 }
 
 // DescribeImages lists the images of the account in the region, newest first then by ID.

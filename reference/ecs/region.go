@@ -37,17 +37,17 @@ func (r *region) endpoint() string {
 
 // Region is one entry of DescribeRegions.
 type Region struct {
-	RegionId       string `json:"RegionId" xml:"RegionId"`
-	LocalName      string `json:"LocalName" xml:"LocalName"`
-	RegionEndpoint string `json:"RegionEndpoint" xml:"RegionEndpoint"`
-	Status         string `json:"Status" xml:"Status"`
+	RegionId       string `json:"RegionId"`
+	LocalName      string `json:"LocalName"`
+	RegionEndpoint string `json:"RegionEndpoint"`
+	Status         string `json:"Status"`
 }
 
 // DescribeRegionsResult is the answer of DescribeRegions (the API layer adds RequestId).
 type DescribeRegionsResult struct {
 	Regions struct {
-		Region []Region `json:"Region" xml:"Region"`
-	} `json:"Regions" xml:"Regions"`
+		Region []Region `json:"Region"`
+	} `json:"Regions"`
 }
 
 // DescribeRegionsRequest carries the parameters of DescribeRegions that change its answer.

@@ -203,27 +203,27 @@ func (s *Service) addTask(t *task) {
 
 // Task is one entry of DescribeTasks.
 type Task struct {
-	TaskId        string `json:"TaskId" xml:"TaskId"`
-	TaskAction    string `json:"TaskAction" xml:"TaskAction"`
-	TaskStatus    string `json:"TaskStatus" xml:"TaskStatus"`
-	SupportCancel string `json:"SupportCancel" xml:"SupportCancel"` // "true" or "false"
-	CreationTime  string `json:"CreationTime" xml:"CreationTime"`
-	FinishedTime  string `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
-	ResourceId    string `json:"ResourceId" xml:"ResourceId"` // the image ID
+	TaskId        string `json:"TaskId"`
+	TaskAction    string `json:"TaskAction"`
+	TaskStatus    string `json:"TaskStatus"`
+	SupportCancel string `json:"SupportCancel"` // "true" or "false"
+	CreationTime  string `json:"CreationTime"`
+	FinishedTime  string `json:"FinishedTime,omitempty"`
+	ResourceId    string `json:"ResourceId"` // the image ID
 }
 
 // TaskSet wraps the list as the SDK expects (an object, not an array).
 type TaskSet struct {
-	Task []Task `json:"Task" xml:"Task"`
+	Task []Task `json:"Task"`
 }
 
 // DescribeTasksResult is the answer of DescribeTasks (the API layer adds RequestId).
 type DescribeTasksResult struct {
-	RegionId   string  `json:"RegionId" xml:"RegionId"`
-	TotalCount int     `json:"TotalCount" xml:"TotalCount"`
-	PageNumber int     `json:"PageNumber" xml:"PageNumber"`
-	PageSize   int     `json:"PageSize" xml:"PageSize"`
-	TaskSet    TaskSet `json:"TaskSet" xml:"TaskSet"`
+	RegionId   string  `json:"RegionId"`
+	TotalCount int     `json:"TotalCount"`
+	PageNumber int     `json:"PageNumber"`
+	PageSize   int     `json:"PageSize"`
+	TaskSet    TaskSet `json:"TaskSet"`
 }
 
 func (t *task) wire() Task {
@@ -402,43 +402,43 @@ func mergedPage(list, foreign []*task, n, size int) []*task {
 
 // TaskAttribute is the answer of DescribeTaskAttribute (the API layer adds RequestId).
 type TaskAttribute struct {
-	RegionId             string               `json:"RegionId" xml:"RegionId"`
-	TaskId               string               `json:"TaskId" xml:"TaskId"`
-	TaskAction           string               `json:"TaskAction" xml:"TaskAction"`
-	TaskStatus           string               `json:"TaskStatus" xml:"TaskStatus"`
-	TaskProcess          string               `json:"TaskProcess" xml:"TaskProcess"` // "42%"
-	SupportCancel        string               `json:"SupportCancel" xml:"SupportCancel"`
-	CreationTime         string               `json:"CreationTime" xml:"CreationTime"`
-	FinishedTime         string               `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
-	TotalCount           int                  `json:"TotalCount" xml:"TotalCount"`     // objects (disks)
-	SuccessCount         int                  `json:"SuccessCount" xml:"SuccessCount"` // objects committed
-	FailedCount          int                  `json:"FailedCount" xml:"FailedCount"`   // objects failed
-	OperationProgressSet OperationProgressSet `json:"OperationProgressSet" xml:"OperationProgressSet"`
+	RegionId             string               `json:"RegionId"`
+	TaskId               string               `json:"TaskId"`
+	TaskAction           string               `json:"TaskAction"`
+	TaskStatus           string               `json:"TaskStatus"`
+	TaskProcess          string               `json:"TaskProcess"` // "42%"
+	SupportCancel        string               `json:"SupportCancel"`
+	CreationTime         string               `json:"CreationTime"`
+	FinishedTime         string               `json:"FinishedTime,omitempty"`
+	TotalCount           int                  `json:"TotalCount"`   // objects (disks)
+	SuccessCount         int                  `json:"SuccessCount"` // objects committed
+	FailedCount          int                  `json:"FailedCount"`  // objects failed
+	OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
 }
 
 // OperationProgressSet wraps the per-object progress list.
 type OperationProgressSet struct {
-	OperationProgress []OperationProgress `json:"OperationProgress" xml:"OperationProgress"`
+	OperationProgress []OperationProgress `json:"OperationProgress"`
 }
 
 // OperationProgress is the state of one object of the task. OperationStatus is Success,
 // Failed, Processing (Waiting or Processing task) or Deleted (cancelled).
 type OperationProgress struct {
-	OperationStatus string         `json:"OperationStatus" xml:"OperationStatus"`
-	ErrorCode       string         `json:"ErrorCode,omitempty" xml:"ErrorCode,omitempty"`
-	ErrorMsg        string         `json:"ErrorMsg,omitempty" xml:"ErrorMsg,omitempty"`
-	RelatedItemSet  RelatedItemSet `json:"RelatedItemSet" xml:"RelatedItemSet"`
+	OperationStatus string         `json:"OperationStatus"`
+	ErrorCode       string         `json:"ErrorCode,omitempty"`
+	ErrorMsg        string         `json:"ErrorMsg,omitempty"`
+	RelatedItemSet  RelatedItemSet `json:"RelatedItemSet"`
 }
 
 // RelatedItemSet wraps the related items of an operation.
 type RelatedItemSet struct {
-	RelatedItem []RelatedItem `json:"RelatedItem" xml:"RelatedItem"`
+	RelatedItem []RelatedItem `json:"RelatedItem"`
 }
 
 // RelatedItem names the object: {Name: "OSSObject", Value: <key>}.
 type RelatedItem struct {
-	Name  string `json:"Name" xml:"Name"`
-	Value string `json:"Value" xml:"Value"`
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
 }
 
 // DescribeTaskAttribute describes one task of the account in the region. Unknown tasks,
