@@ -2,7 +2,6 @@ package eictest_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 	"time"
 
@@ -35,26 +34,5 @@ func TestNewServer_Options(t *testing.T) {
 
 	if _, err := eictest.NewServer(eictest.WithFixtures([]byte("accounts: [{"))); err == nil {
 		t.Error("malformed fixtures accepted")
-	}
-}
-
-func TestNewServer_ExtraFixtures(t *testing.T) {
-	const extra = `
-accounts:
-  - name: extra
-    id: "1000000000000098"
-    keys: [{id: LTAI5tEicExtraKey000098, secret: EicExtraSecret00000000000098}]
-`
-	srv, err := eictest.NewServer(eictest.WithExtraFixtures([]byte(extra)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	var names []string
-	for _, a := range srv.Reference().Accounts() {
-		names = append(names, a.Name)
-	}
-	if !slices.Contains(names, "extra") || !slices.Contains(names, "demo") {
-		t.Errorf("accounts = %v, want the built-in ones and extra", names)
 	}
 }
