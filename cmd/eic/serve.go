@@ -15,8 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/reference/journal"
 	"github.com/exportimage/eic/spec"
@@ -90,12 +88,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, reference.WithExportSpeed(*speed))
 	}
 	if len(keys) > 0 {
-		doc, err := keyAccounts(keys)
-		if err != nil {
-			fmt.Fprintf(stderr, "eic serve: %v\n", err)
-			return 2
-		}
-		opts = append(opts, reference.WithExtraFixtures(doc))
+		opts = append(opts, reference.WithAccessKeys(keys...))
 	}
 	if !*quiet {
 		opts = append(opts, reference.WithLog(stderr))
@@ -208,39 +201,6 @@ func readKeyFile(path string) ([]string, error) {
 		out = append(out, line)
 	}
 	return out, sc.Err()
-}
-
-// keyAccounts builds a fixtures extension giving each extra key an account of its own that
-// can export at once: the export role, a bucket per exporting region, and two custom images.
-func keyAccounts(keys []string) ([]byte, error) {
-	type kv = map[string]any
-	var accounts []kv
-	for i, k := range keys {
-		id, secret, ok := strings.Cut(k, ":")
-		if !ok || id == "" || secret == "" {
-			return nil, fmt.Errorf("--access-key %q: want ID:SECRET", k)
-		}
-		n := i + 1
-		name := fmt.Sprintf("key%d", n)
-		accounts = append(accounts, kv{
-			"name": name,
-			"id":   fmt.Sprintf("2%015d", n),
-			"keys": []kv{{"id": id, "secret": secret}},
-			"roles": []kv{{"name": "AliyunECSImageExportDefaultRole", "trust": "ecs.aliyuncs.com",
-				"policies": []string{"AliyunECSImageExportRolePolicy"}}},
-			"buckets": []kv{
-				{"name": "eic-" + name, "region": "cn-hangzhou"},
-				{"name": "eic-" + name + "-sg", "region": "ap-southeast-1"},
-			},
-			"images": []kv{
-				{"id": "m-" + name + "-custom", "region": "cn-hangzhou", "name": name + "-custom",
-					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 1000 + n}},
-				{"id": "m-" + name + "-sg-custom", "region": "ap-southeast-1", "name": name + "-sg-custom",
-					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 2000 + n}},
-			},
-		})
-	}
-	return yaml.Marshal(kv{"accounts": accounts})
 }
 
 // clockNote explains the clock on the banner: with the real clock, eic run's clock-driven
