@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -107,8 +105,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic serve: %v\n", err)
 		return 2
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ossEndpoint := ""
-	var ossServer *http.Server
 	if *ossListen != "off" && *ossListen != "" {
 		ol, err := net.Listen("tcp", *ossListen)
 		if err != nil {
@@ -118,9 +117,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		ossEndpoint = "http://" + ol.Addr().String()
-		ossServer = srv.OSSHTTPServer(ol.Addr().String())
 		go func() {
-			if err := ossServer.Serve(ol); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.ServeOSS(ctx, ol); err != nil {
 				fmt.Fprintf(stderr, "eic serve: OSS endpoint: %v\n", err)
 			}
 		}()
@@ -130,16 +128,6 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  store:          %s (objects as files; tasks, quotas and clock in %s)\n", *store, journal.FileName)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if ossServer != nil {
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = ossServer.Shutdown(sctx) // downloads still running after 10 s are cut
-		}()
-	}
 	interrupted, err := srv.Serve(ctx, l)
 	if serr := srv.StateErr(); serr != nil {
 		fmt.Fprintf(stderr, "eic serve: state not saved: %v\n", serr)
