@@ -17,8 +17,11 @@ const (
 	StringToSignFormV3 = errcode.StringToSignFormV3
 )
 
+// codes is the error table in document order: errcode's rows, the same pointers.
+var codes = errcode.Codes()
+
 // Codes returns every row of the error table in document order.
-func Codes() []*Code { return errcode.Codes() }
+func Codes() []*Code { return append([]*Code(nil), codes...) }
 
 // CodeByID returns the row with that ID, or nil.
 func CodeByID(id string) *Code { return errcode.CodeByID(id) }
