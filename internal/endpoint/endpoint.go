@@ -70,7 +70,11 @@ func Open(ctx context.Context, raw string, o Options) (*Endpoint, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("endpoint %s unreachable: %v", base, err)
+		hint := ""
+		if !strings.Contains(raw, "://") {
+			hint = " (a bare host means https://; write http:// for a plain-HTTP endpoint such as eic serve)"
+		}
+		return nil, fmt.Errorf("endpoint %s unreachable: %v%s", base, err, hint)
 	}
 	res.Body.Close()
 	ep := &Endpoint{URL: base}

@@ -57,6 +57,9 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(ctx, "http://127.0.0.1:1", Options{}); err == nil || !strings.Contains(err.Error(), "unreachable") {
 		t.Errorf("Open of a closed port: error %v, want unreachable", err)
 	}
+	if _, err := Open(ctx, strings.TrimPrefix(ref.URL, "http://"), Options{}); err == nil || !strings.Contains(err.Error(), "write http://") {
+		t.Errorf("Open of a plain-HTTP server given as a bare host: error %v, want the https hint", err)
+	}
 }
 
 func TestEnvKey(t *testing.T) {
