@@ -177,13 +177,10 @@ func TestAttack_StaleAndFutureRequests(t *testing.T) {
 // token is MissingSecurityToken, expired or not; after a reset the key is gone.
 func TestAttack_TemporaryKeys(t *testing.T) {
 	h := start(t)
-	var tok, other struct {
-		AccessKeyID     string `json:"accessKeyId"`
-		AccessKeySecret string `json:"accessKeySecret"`
-		SecurityToken   string `json:"securityToken"`
-	}
-	h.control("POST", "sts", map[string]string{"account": "demo", "ttl": "2s"}, &tok)
-	h.control("POST", "sts", map[string]string{"account": "demo", "ttl": "1h"}, &other)
+	tok, err := h.ctl.STS(context.Background(), "demo", 2*time.Second)
+	h.must(err)
+	other, err := h.ctl.STS(context.Background(), "demo", time.Hour)
+	h.must(err)
 	send := func(scheme, token string) answer {
 		s := &acs.Signer{KeyID: tok.AccessKeyID, Secret: tok.AccessKeySecret, SecurityToken: token, Version: scheme}
 		r, err := s.NewRequest(context.Background(), acs.Call{Endpoint: h.srv.URL, Action: "DescribeRegions"})
@@ -215,7 +212,7 @@ func TestAttack_TemporaryKeys(t *testing.T) {
 		check("expired", scheme, tok.SecurityToken, "InvalidSecurityToken.Expired")
 		check("expired", scheme, "", "MissingSecurityToken")
 	}
-	h.control("POST", "reset", nil, nil)
+	h.must(h.ctl.Reset(context.Background()))
 	check("after reset", "v3", tok.SecurityToken, "InvalidAccessKeyId.NotFound")
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/exportimage/eic/reference/api"
@@ -43,7 +42,7 @@ var mutants = map[string]mutant{
 	"unchecked-oss-prefix": {"a malformed OSSPrefix is accepted (and dropped)",
 		func(w *wrappers) {
 			w.editParams(func(action string, p url.Values) {
-				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && !validPrefix.MatchString(v[0]) {
+				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && !ecs.ValidOSSPrefix(v[0]) {
 					delete(p, "OSSPrefix")
 				}
 			})
@@ -51,7 +50,7 @@ var mutants = map[string]mutant{
 	"prefix-31": {"an OSSPrefix of 31 letters or digits is accepted (cut to 30)",
 		func(w *wrappers) {
 			w.editParams(func(action string, p url.Values) {
-				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && len(v[0]) == 31 && validPrefix.MatchString(v[0][:30]) && validPrefix.MatchString(v[0][30:]) {
+				if v, ok := p["OSSPrefix"]; ok && action == "ExportImage" && len(v[0]) == 31 && ecs.ValidOSSPrefix(v[0][:30]) && ecs.ValidOSSPrefix(v[0][30:]) {
 					p.Set("OSSPrefix", v[0][:30])
 				}
 			})
@@ -109,8 +108,6 @@ var mutants = map[string]mutant{
 			})
 		}},
 }
-
-var validPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,30}$`)
 
 // Mutants lists the names WithMutant accepts, sorted.
 func Mutants() []string { return names(mutants) }

@@ -134,19 +134,19 @@ func TestMutantsAndVariants(t *testing.T) {
 			return status(h, "demo", "ExportImage", exportOK+"&ImageFormat=RAW")
 		}, row(spec.InvalidImageFormat), "200"},
 		{"no-quota", "mutant", func(h *harness) string {
-			h.control("PUT", "quotas", map[string]any{"account": "demo", "region": "ap-southeast-1", "concurrent": 1, "weekly": 10}, nil)
+			h.must(h.ctl.SetQuota(context.Background(), "demo", "ap-southeast-1", 1, 10))
 			h.call("demo", "ExportImage", "RegionId=ap-southeast-1&ImageId=m-eic-sg-custom&OSSBucket=eic-export-sg")
 			return status(h, "demo", "ExportImage", "RegionId=ap-southeast-1&ImageId=m-eic-datadisks4&OSSBucket=eic-export-sg")
 		}, row(spec.ConcurrentQuotaExceed), "200"},
 		{"quota-off-by-one", "mutant", func(h *harness) string {
-			h.control("PUT", "quotas", map[string]any{"account": "demo", "region": "ap-southeast-1", "concurrent": 1, "weekly": 10}, nil)
+			h.must(h.ctl.SetQuota(context.Background(), "demo", "ap-southeast-1", 1, 10))
 			h.call("demo", "ExportImage", "RegionId=ap-southeast-1&ImageId=m-eic-sg-custom&OSSBucket=eic-export-sg")
 			return status(h, "demo", "ExportImage", "RegionId=ap-southeast-1&ImageId=m-eic-datadisks4&OSSBucket=eic-export-sg")
 		}, row(spec.ConcurrentQuotaExceed), "200"},
 		{"finished-without-object", "mutant", func(h *harness) string {
 			exportAndFinish(h)
-			var objects []any
-			h.control("GET", "buckets/eic-export/objects", nil, &objects)
+			objects, err := h.ctl.Objects(context.Background(), "eic-export")
+			h.must(err)
 			return fmt.Sprintf("%d objects", len(objects))
 		}, "1 objects", "0 objects"},
 		{"processing-at-once", "variant", func(h *harness) string {

@@ -146,15 +146,6 @@ func WithNoncesPerAccount(n int) Option {
 // WithLog writes one line per request to w.
 func WithLog(w io.Writer) Option { return func(c *config) error { c.log = w; return nil } }
 
-// WithWallClock sets the clock signatures are checked against (tests of the time window).
-func WithWallClock(now func() time.Time) Option {
-	return func(c *config) error {
-		c.apiOpts = append(c.apiOpts, api.WithWallClock(now))
-		c.ossOpts = append(c.ossOpts, ossapi.WithWallClock(now))
-		return nil
-	}
-}
-
 // WithStrictParams refuses a parameter that no official SDK model of the action defines
 // (InvalidParameter naming it). By default such a parameter is ignored and named in the
 // request log (ignored=…), as a lenient cloud would; the suite's and the fuzzer's embedded

@@ -20,6 +20,7 @@ import (
 	"github.com/alibabacloud-go/tea/dara"
 
 	"github.com/exportimage/eic/internal/acs"
+	"github.com/exportimage/eic/internal/control"
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/reference/diskimage"
 	"github.com/exportimage/eic/spec"
@@ -36,9 +37,9 @@ var keys = map[string][2]string{
 }
 
 type harness struct {
-	t     *testing.T
-	srv   *httptest.Server
-	token string
+	t   *testing.T
+	srv *httptest.Server
+	ctl *control.Client // the reference's control API (the client steps and fuzz use)
 }
 
 func start(t *testing.T, opts ...reference.Option) *harness {
@@ -53,7 +54,7 @@ func start(t *testing.T, opts ...reference.Option) *harness {
 		srv.Close()
 		ref.Close()
 	})
-	return &harness{t: t, srv: srv, token: ref.ControlToken()}
+	return &harness{t: t, srv: srv, ctl: &control.Client{Base: srv.URL, Token: ref.ControlToken(), HTTP: srv.Client()}}
 }
 
 // call sends a V3-signed action as account and returns the status and decoded body.
@@ -87,34 +88,17 @@ func (h *harness) callWith(client *http.Client, account, action string, params s
 	return resp.StatusCode, body.Fields
 }
 
-// control calls the control API and decodes its JSON answer into out (if not nil).
-func (h *harness) control(method, path string, in, out any) {
+// must stops the test when a control API call fails.
+func (h *harness) must(err error) {
 	h.t.Helper()
-	var body io.Reader
-	if in != nil {
-		data, _ := json.Marshal(in)
-		body = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, h.srv.URL+"/_reference/"+path, body)
-	req.Header.Set("Authorization", "Bearer "+h.token)
-	resp, err := h.srv.Client().Do(req)
 	if err != nil {
 		h.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		h.t.Fatalf("control %s %s: %d %s", method, path, resp.StatusCode, data)
-	}
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			h.t.Fatalf("control %s: %v", path, err)
-		}
 	}
 }
 
 func (h *harness) advance(d time.Duration) {
-	h.control("POST", "clock/advance", map[string]string{"duration": d.String()}, nil)
+	_, err := h.ctl.Advance(context.Background(), d)
+	h.must(err)
 }
 
 const exportOK = "RegionId=cn-hangzhou&ImageId=m-eic-custom&OSSBucket=eic-export&OSSPrefix=EcsExport"
@@ -143,7 +127,7 @@ func TestServer_ErrorRows(t *testing.T) {
 		{spec.ImageIsExporting, "demo", exportOK, func(h *harness) { h.call("demo", "ExportImage", exportOK) }},
 		{spec.ExportImageFailed, "demo", "RegionId=cn-hangzhou&ImageId=m-eic-broken&OSSBucket=eic-export", nil},
 		{spec.ExportImageFailed, "demo", exportOK, func(h *harness) {
-			h.control("POST", "faults", map[string]any{"kind": "fail-submit", "account": "demo"}, nil)
+			h.must(h.ctl.Fault(context.Background(), map[string]any{"kind": "fail-submit", "account": "demo"}))
 		}},
 		{spec.UserNotInTheWhiteList, "nowhitelist", "RegionId=cn-hangzhou&ImageId=m-eic-custom-nowhitelist&OSSBucket=eic-export-nowhitelist", nil},
 		{spec.NoSetRole, "norole", "RegionId=cn-hangzhou&ImageId=m-eic-custom-norole&OSSBucket=eic-export-norole", nil},
@@ -158,12 +142,12 @@ func TestServer_ErrorRows(t *testing.T) {
 		{spec.MarketDerivedImage, "demo", "RegionId=cn-hangzhou&ImageId=m-eic-market-derived&OSSBucket=eic-export", nil},
 		{spec.BucketNotMatched, "demo", "RegionId=cn-hangzhou&ImageId=m-eic-custom&OSSBucket=eic-export-bj", nil},
 		{spec.ConcurrentQuotaExceed, "demo", "RegionId=ap-southeast-1&ImageId=m-eic-sg-custom&OSSBucket=eic-export-sg", func(h *harness) {
-			h.control("PUT", "quotas", map[string]any{"account": "demo", "region": "ap-southeast-1", "concurrent": 1, "weekly": 10}, nil)
+			h.must(h.ctl.SetQuota(context.Background(), "demo", "ap-southeast-1", 1, 10))
 			h.call("demo", "ExportImage", exportOK)
 			h.call("demo", "ExportImage", "RegionId=ap-southeast-1&ImageId=m-eic-datadisks4&OSSBucket=eic-export-sg")
 		}},
 		{spec.WeeklyQuotaExceed, "demo", exportOK, func(h *harness) {
-			h.control("PUT", "quotas", map[string]any{"account": "demo", "region": "cn-hangzhou", "concurrent": 5, "weekly": 1}, nil)
+			h.must(h.ctl.SetQuota(context.Background(), "demo", "cn-hangzhou", 5, 1))
 			h.call("demo", "ExportImage", exportOK)
 			h.advance(time.Hour) // the first export is over: only the weekly quota is left to hit
 		}},
@@ -176,7 +160,7 @@ func TestServer_ErrorRows(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.row.ID+"_"+tt.account, func(t *testing.T) {
 			h.t = t
-			h.control("POST", "reset", nil, nil)
+			h.must(h.ctl.Reset(context.Background()))
 			if tt.setup != nil {
 				tt.setup(h)
 			}
@@ -250,19 +234,12 @@ func TestServer_OfficialSDKExport(t *testing.T) {
 			if len(items) == 0 || dara.StringValue(items[0].Value) != want {
 				t.Fatalf("RelatedItem = %v, want %s", items, want)
 			}
-			var disks []struct {
-				Size   int64  `json:"size"`
-				SHA256 string `json:"sha256"`
+			disks, err := h.ctl.Disks(context.Background(), "m-eic-sg-custom")
+			h.must(err)
+			data, err := h.ctl.Object(context.Background(), "eic-export-sg", want)
+			if err != nil {
+				t.Fatalf("object %s: %v", want, err)
 			}
-			h.control("GET", "images/m-eic-sg-custom/disks", nil, &disks)
-			req, _ := http.NewRequest("GET", h.srv.URL+"/_reference/buckets/eic-export-sg/objects/"+want, nil)
-			req.Header.Set("Authorization", "Bearer "+h.token)
-			res, err := h.srv.Client().Do(req)
-			if err != nil || res.StatusCode != 200 {
-				t.Fatalf("object %s: %v %v", want, err, res.Status)
-			}
-			data, _ := io.ReadAll(res.Body)
-			res.Body.Close()
 			img, err := diskimage.Open(bytes.NewReader(data), int64(len(data)))
 			if err != nil {
 				t.Fatalf("open export: %v", err)
@@ -361,7 +338,7 @@ func TestServer_ConcurrentClients(t *testing.T) {
 		go func(c int) {
 			defer wg.Done()
 			account := fmt.Sprintf("load%d", c%accounts+1)
-			hc := &harness{t: t, srv: h.srv, token: h.token}
+			hc := &harness{t: t, srv: h.srv, ctl: h.ctl}
 			for i := 0; time.Now().Before(deadline); i++ {
 				var status int
 				var body map[string]any
@@ -403,8 +380,8 @@ func TestServer_ConcurrentClients(t *testing.T) {
 	seen := map[string]bool{}
 	for a := 1; a <= accounts; a++ {
 		account := fmt.Sprintf("load%d", a)
-		var objects []struct{ Key string }
-		h.control("GET", "buckets/eic-"+account+"/objects", nil, &objects)
+		objects, err := h.ctl.Objects(context.Background(), "eic-"+account)
+		h.must(err)
 		keysInBucket := map[string]bool{}
 		for _, o := range objects {
 			keysInBucket[o.Key] = true
@@ -479,7 +456,8 @@ func TestServer_ServeShutsDownAndReportsTasks(t *testing.T) {
 		ids, err := ref.Serve(ctx, l)
 		done <- result{ids, err}
 	}()
-	h := &harness{t: t, srv: &httptest.Server{URL: "http://" + l.Addr().String()}, token: ref.ControlToken()}
+	base := "http://" + l.Addr().String()
+	h := &harness{t: t, srv: &httptest.Server{URL: base}, ctl: &control.Client{Base: base, Token: ref.ControlToken()}}
 	_, body := h.callWith(http.DefaultClient, "demo", "ExportImage", exportOK)
 	taskID, _ := body["TaskId"].(string)
 	if taskID == "" {

@@ -2,165 +2,60 @@
 
 package spec
 
-// The rows of the error table, one value each.
-var (
-	// MissingRegionID is EI-E01: 400 MissingParameter "An input parameter \"RegionId\" that is mandatory for processing the request is not supplied.".
-	MissingRegionID = &Code{ID: "EI-E01", Name: "MissingRegionID", Code: "MissingParameter", Source: "seed", Meaning: "RegionId must not be empty.", status: 400, message: "An input parameter \"RegionId\" that is mandatory for processing the request is not supplied."}
-	// MissingImageID is EI-E02: 400 MissingParameter "An input parameter \"ImageId\" that is mandatory for processing the request is not supplied.".
-	MissingImageID = &Code{ID: "EI-E02", Name: "MissingImageID", Code: "MissingParameter", Source: "seed", Meaning: "ImageId must not be empty.", status: 400, message: "An input parameter \"ImageId\" that is mandatory for processing the request is not supplied."}
-	// MissingOSSBucket is EI-E03: 400 MissingParameter "An input parameter \"OSSBucket\" that is mandatory for processing the request is not supplied.".
-	MissingOSSBucket = &Code{ID: "EI-E03", Name: "MissingOSSBucket", Code: "MissingParameter", Source: "seed", Meaning: "OSSBucket must not be empty.", status: 400, message: "An input parameter \"OSSBucket\" that is mandatory for processing the request is not supplied."}
-	// InvalidImageName is EI-E04: 400 InvalidImageName.Malformed "The specified Image name is wrongly formed.".
-	InvalidImageName = &Code{ID: "EI-E04", Name: "InvalidImageName", Code: "InvalidImageName.Malformed", Source: "seed", Meaning: "Image name invalid: 2–128 chars, starts with a letter or a Chinese character, may contain digits, \".\", \"_\", \"-\"; must not start with http:// or https://.", status: 400, message: "The specified Image name is wrongly formed."}
-	// InvalidOSSPrefix is EI-E05: 400 InvalidOSSPrefix.Malformed "The specified OSSPrefix format is wrongly formed.".
-	InvalidOSSPrefix = &Code{ID: "EI-E05", Name: "InvalidOSSPrefix", Code: "InvalidOSSPrefix.Malformed", Source: "seed", Meaning: "OSSPrefix is malformed.", status: 400, message: "The specified OSSPrefix format is wrongly formed."}
-	// InvalidRegionID is EI-E06: 400 InvalidRegionId.NotFound "The specified RegionId does not exist.".
-	InvalidRegionID = &Code{ID: "EI-E06", Name: "InvalidRegionID", Code: "InvalidRegionId.NotFound", Source: "seed", Meaning: "Region does not exist.", status: 400, message: "The specified RegionId does not exist."}
-	// RegionNotSupport is EI-E07: 400 InvalidRegion.NotSupport "The specified region does not support image import or export.".
-	RegionNotSupport = &Code{ID: "EI-E07", Name: "RegionNotSupport", Code: "InvalidRegion.NotSupport", Source: "seed", Meaning: "Region does not support this operation for now.", status: 400, message: "The specified region does not support image import or export."}
-	// InvalidImageID is EI-E08: 404 InvalidImageId.NotFound "The specified ImageId does not exist.".
-	InvalidImageID = &Code{ID: "EI-E08", Name: "InvalidImageID", Code: "InvalidImageId.NotFound", Source: "seed", Meaning: "Image does not exist under this account.", status: 404, message: "The specified ImageId does not exist."}
-	// IncorrectImageStatus is EI-E09: 400 IncorrectImageStatus "The specified Image is not available.".
-	IncorrectImageStatus = &Code{ID: "EI-E09", Name: "IncorrectImageStatus", Code: "IncorrectImageStatus", Source: "seed", Meaning: "Source image is in the wrong state.", status: 400, message: "The specified Image is not available."}
-	// MarketImageForbidden is EI-E10: 403 ImageNotSupported "The specified image from the image market, do not support export image.".
-	MarketImageForbidden = &Code{ID: "EI-E10", Name: "MarketImageForbidden", Code: "ImageNotSupported", Source: "seed", Meaning: "Image comes from the marketplace; cannot be exported.", status: 403, message: "The specified image from the image market, do not support export image."}
-	// InvalidImageFormat is EI-E11: 400 InvalidImageFormat.Malformed "The specified Image Format is wrongly formed.".
-	InvalidImageFormat = &Code{ID: "EI-E11", Name: "InvalidImageFormat", Code: "InvalidImageFormat.Malformed", Source: "seed", Meaning: "Image format is invalid.", status: 400, message: "The specified Image Format is wrongly formed."}
-	// ImageIsExporting is EI-E12: 403 ImageIsExporting "The specified Image is exporting.".
-	ImageIsExporting = &Code{ID: "EI-E12", Name: "ImageIsExporting", Code: "ImageIsExporting", Source: "seed", Meaning: "The image is already being exported.", status: 403, message: "The specified Image is exporting."}
-	// ExportImageFailed is EI-E13: 403 ExportImageFailed "Exporting image is failed, Please contact the administrator.".
-	ExportImageFailed = &Code{ID: "EI-E13", Name: "ExportImageFailed", Code: "ExportImageFailed", Source: "seed", Meaning: "Export failed.", status: 403, message: "Exporting image is failed, Please contact the administrator."}
-	// UserNotInTheWhiteList is EI-E14: 403 UserNotInTheWhiteList "The user is not in the white list of exporting image.".
-	UserNotInTheWhiteList = &Code{ID: "EI-E14", Name: "UserNotInTheWhiteList", Code: "UserNotInTheWhiteList", Source: "seed", Meaning: "User is not allow-listed for export.", status: 403, message: "The user is not in the white list of exporting image."}
-	// NoSetRole is EI-E15: 403 NoSetRoletoECSServiceAcount "ECS service account Have no right to access your OSS.please attach a role of access your oss to ECS service account.".
-	NoSetRole = &Code{ID: "EI-E15", Name: "NoSetRole", Code: "NoSetRoletoECSServiceAcount", Source: "seed", Meaning: "The ECS service account cannot access the bucket/objects.", status: 403, message: "ECS service account Have no right to access your OSS.please attach a role of access your oss to ECS service account."}
-	// BucketNotFound is EI-E16: 400 InvalidOSSBucket.NotFound "The specified OSS bucket does not exist in this region.".
-	BucketNotFound = &Code{ID: "EI-E16", Name: "BucketNotFound", Code: "InvalidOSSBucket.NotFound", Source: "seed", Meaning: "Bucket does not exist (in this region).", status: 400, message: "The specified OSS bucket does not exist in this region."}
-	// OperationDenied is EI-E17: 400 OperationDenied "The specified image contains the snapshot of the data disk,does not support this operation.".
-	OperationDenied = &Code{ID: "EI-E17", Name: "OperationDenied", Code: "OperationDenied", Source: "seed", Meaning: "Image with data-disk snapshots; operation not supported.", status: 400, message: "The specified image contains the snapshot of the data disk,does not support this operation."}
-	// DiskAmountOrSize is EI-E18: 400 InvalidImage.DiskAmountOrSize "%s".
-	DiskAmountOrSize = &Code{ID: "EI-E18", Name: "DiskAmountOrSize", Code: "InvalidImage.DiskAmountOrSize", Source: "seed", Meaning: "More than 4 data disks", status: 400, message: "%s"}
-	// EncryptedImage is EI-E19: 400 ImageNotSupported "The specified Image contains encrypted snapshots, do not support export.".
-	EncryptedImage = &Code{ID: "EI-E19", Name: "EncryptedImage", Code: "ImageNotSupported", Source: "seed", Meaning: "Image has encrypted snapshots.", status: 400, message: "The specified Image contains encrypted snapshots, do not support export."}
-	// MarketDerivedImage is EI-E20: 400 ImageNotSupported "Image from image market does not support exporting.".
-	MarketDerivedImage = &Code{ID: "EI-E20", Name: "MarketDerivedImage", Code: "ImageNotSupported", Source: "seed", Meaning: "Marketplace image.", status: 400, message: "Image from image market does not support exporting."}
-	// BucketNotMatched is EI-E21: 400 InvalidOSSBucket.NotMatched "The specified OSS bucket is incorrect, %s.".
-	BucketNotMatched = &Code{ID: "EI-E21", Name: "BucketNotMatched", Code: "InvalidOSSBucket.NotMatched", Source: "seed", Meaning: "Bucket is wrong; detail in %s.", status: 400, message: "The specified OSS bucket is incorrect, %s."}
-	// ConcurrentQuotaExceed is EI-E22: 403 ConcurrentQuotaExceed.ExportImage "%s".
-	ConcurrentQuotaExceed = &Code{ID: "EI-E22", Name: "ConcurrentQuotaExceed", Code: "ConcurrentQuotaExceed.ExportImage", Source: "seed", Meaning: "Concurrent in-flight export tasks at maximum; wait and retry.", status: 403, message: "%s"}
-	// WeeklyQuotaExceed is EI-E23: 403 WeeklyQuotaExceed.ExportImage "%s".
-	WeeklyQuotaExceed = &Code{ID: "EI-E23", Name: "WeeklyQuotaExceed", Code: "WeeklyQuotaExceed.ExportImage", Source: "seed", Meaning: "Weekly task submissions over quota; wait for quota.", status: 403, message: "%s"}
-	// ImageLicenseNotSupported is EI-E24: 403 InvalidImageLicense.NotSupported "%s".
-	ImageLicenseNotSupported = &Code{ID: "EI-E24", Name: "ImageLicenseNotSupported", Code: "InvalidImageLicense.NotSupported", Source: "seed", Meaning: "Image licence does not allow export; detail in %s.", status: 403, message: "%s"}
-	// FormatRegionNotSupported is EI-E25: 400 InvalidImageFormat.RegionNotSupported "The specified image format is not supported in current region.".
-	FormatRegionNotSupported = &Code{ID: "EI-E25", Name: "FormatRegionNotSupported", Code: "InvalidImageFormat.RegionNotSupported", Source: "current-doc", Meaning: "ImageFormat other than raw in a region that produces raw only (protocol.md F, current document).", status: 400, message: "The specified image format is not supported in current region."}
-	// IncompleteSignature is ACS-E01: 400 IncompleteSignature "The request signature does not conform to Aliyun standards.".
-	IncompleteSignature = &Code{ID: "ACS-E01", Name: "IncompleteSignature", Code: "IncompleteSignature", Source: "gateway", Meaning: "Signature missing or ill-formed.", status: 400, message: "The request signature does not conform to Aliyun standards."}
-	// SignatureDoesNotMatch is ACS-E02: 400 SignatureDoesNotMatch "Specified signature does not match our calculation.".
-	SignatureDoesNotMatch = &Code{ID: "ACS-E02", Name: "SignatureDoesNotMatch", Code: "SignatureDoesNotMatch", Source: "gateway", Meaning: "V3 signature differs from the server's.", status: 400, message: "Specified signature does not match our calculation."}
-	// SignatureDoesNotMatchV1 is ACS-E03: 400 SignatureDoesNotMatch "Specified signature is not matched with our calculation.".
-	SignatureDoesNotMatchV1 = &Code{ID: "ACS-E03", Name: "SignatureDoesNotMatchV1", Code: "SignatureDoesNotMatch", Source: "gateway", Meaning: "V1 signature differs from the server's.", status: 400, message: "Specified signature is not matched with our calculation."}
-	// AccessKeyNotFound is ACS-E04: 404 InvalidAccessKeyId.NotFound "Specified access key is not found.".
-	AccessKeyNotFound = &Code{ID: "ACS-E04", Name: "AccessKeyNotFound", Code: "InvalidAccessKeyId.NotFound", Source: "gateway", Meaning: "Unknown AccessKeyId.", status: 404, message: "Specified access key is not found."}
-	// AccessKeyInactive is ACS-E05: 400 InvalidAccessKeyId.Inactive "Specified access key is disabled.".
-	AccessKeyInactive = &Code{ID: "ACS-E05", Name: "AccessKeyInactive", Code: "InvalidAccessKeyId.Inactive", Source: "gateway", Meaning: "Disabled AccessKeyId.", status: 400, message: "Specified access key is disabled."}
-	// SignatureNonceUsed is ACS-E06: 400 SignatureNonceUsed "Specified signature nonce was used already.".
-	SignatureNonceUsed = &Code{ID: "ACS-E06", Name: "SignatureNonceUsed", Code: "SignatureNonceUsed", Source: "gateway", Meaning: "Nonce replayed within the window.", status: 400, message: "Specified signature nonce was used already."}
-	// TimestampExpired is ACS-E07: 400 InvalidTimeStamp.Expired "Specified time stamp or date value is expired.".
-	TimestampExpired = &Code{ID: "ACS-E07", Name: "TimestampExpired", Code: "InvalidTimeStamp.Expired", Source: "gateway", Meaning: "Request time outside ±15 minutes of server time.", status: 400, message: "Specified time stamp or date value is expired."}
-	// TimestampFormat is ACS-E08: 400 InvalidTimeStamp.Format "Specified time stamp or date value is not well formatted.".
-	TimestampFormat = &Code{ID: "ACS-E08", Name: "TimestampFormat", Code: "InvalidTimeStamp.Format", Source: "gateway", Meaning: "Unparsable request time.", status: 400, message: "Specified time stamp or date value is not well formatted."}
-	// MissingCommonParameter is ACS-E09: 400 MissingParameter "The input parameter \"%s\" that is mandatory for processing this request is not supplied.".
-	MissingCommonParameter = &Code{ID: "ACS-E09", Name: "MissingCommonParameter", Code: "MissingParameter", Source: "gateway", Meaning: "A mandatory common or action parameter is missing (the parameter name fills %s).", status: 400, message: "The input parameter \"%s\" that is mandatory for processing this request is not supplied."}
-	// ActionNotFound is ACS-E10: 404 InvalidAction.NotFound "Specified api is not found, please check your url and method.".
-	ActionNotFound = &Code{ID: "ACS-E10", Name: "ActionNotFound", Code: "InvalidAction.NotFound", Source: "gateway", Meaning: "Unknown or unimplemented action.", status: 404, message: "Specified api is not found, please check your url and method."}
-	// InvalidVersion is ACS-E11: 400 InvalidVersion "Specified parameter Version is not valid.".
-	InvalidVersion = &Code{ID: "ACS-E11", Name: "InvalidVersion", Code: "InvalidVersion", Source: "gateway", Meaning: "Version other than 2014-05-26.", status: 400, message: "Specified parameter Version is not valid."}
-	// UnsupportedHTTPMethod is ACS-E12: 403 UnsupportedHTTPMethod "This http method is not supported.".
-	UnsupportedHTTPMethod = &Code{ID: "ACS-E12", Name: "UnsupportedHTTPMethod", Code: "UnsupportedHTTPMethod", Source: "gateway", Meaning: "Method other than GET or POST.", status: 403, message: "This http method is not supported."}
-	// Throttling is ACS-E13: 400 Throttling.User "Request was denied due to user flow control.".
-	Throttling = &Code{ID: "ACS-E13", Name: "Throttling", Code: "Throttling.User", Source: "gateway", Meaning: "Flow control: injected faults, or an account over its share of the replay cache (the reference's choice).", status: 400, message: "Request was denied due to user flow control."}
-	// DryRunOperation is ACS-E14: 400 DryRunOperation "Request validation has been passed with DryRun flag set.".
-	DryRunOperation = &Code{ID: "ACS-E14", Name: "DryRunOperation", Code: "DryRunOperation", Source: "gateway", Meaning: "DryRun=true on a valid request; nothing changed.", status: 400, message: "Request validation has been passed with DryRun flag set."}
-	// InternalError is ACS-E15: 500 InternalError "The request processing has failed due to some unknown error, exception or failure.".
-	InternalError = &Code{ID: "ACS-E15", Name: "InternalError", Code: "InternalError", Source: "gateway", Meaning: "Server fault (injected faults only).", status: 500, message: "The request processing has failed due to some unknown error, exception or failure."}
-	// ServiceUnavailable is ACS-E16: 503 ServiceUnavailable "The request has failed due to a temporary failure of the server.".
-	ServiceUnavailable = &Code{ID: "ACS-E16", Name: "ServiceUnavailable", Code: "ServiceUnavailable", Source: "gateway", Meaning: "Temporary failure (injected faults only).", status: 503, message: "The request has failed due to a temporary failure of the server."}
-	// SecurityTokenExpired is ACS-E17: 400 InvalidSecurityToken.Expired "Specified SecurityToken is expired.".
-	SecurityTokenExpired = &Code{ID: "ACS-E17", Name: "SecurityTokenExpired", Code: "InvalidSecurityToken.Expired", Source: "gateway", Meaning: "STS token past its expiry.", status: 400, message: "Specified SecurityToken is expired."}
-	// SecurityTokenMalformed is ACS-E18: 400 InvalidSecurityToken.Malformed "Specified SecurityToken is malformed.".
-	SecurityTokenMalformed = &Code{ID: "ACS-E18", Name: "SecurityTokenMalformed", Code: "InvalidSecurityToken.Malformed", Source: "gateway", Meaning: "STS token not issued by this endpoint.", status: 400, message: "Specified SecurityToken is malformed."}
-	// SecurityTokenMismatch is ACS-E19: 400 InvalidSecurityToken.MismatchWithAccessKey "Specified SecurityToken mismatch with the AccessKey.".
-	SecurityTokenMismatch = &Code{ID: "ACS-E19", Name: "SecurityTokenMismatch", Code: "InvalidSecurityToken.MismatchWithAccessKey", Source: "gateway", Meaning: "STS token issued for another AccessKeyId.", status: 400, message: "Specified SecurityToken mismatch with the AccessKey."}
-	// InvalidParameter is ACS-E20: 400 InvalidParameter "The specified parameter \"%s\" is not valid.".
-	InvalidParameter = &Code{ID: "ACS-E20", Name: "InvalidParameter", Code: "InvalidParameter", Source: "gateway", Meaning: "A parameter of the wrong type, duplicated, unknown or out of range (its name fills %s).", status: 400, message: "The specified parameter \"%s\" is not valid."}
-	// MissingSignature is ACS-E21: 400 MissingSignature "Signature is mandatory for this action.".
-	MissingSignature = &Code{ID: "ACS-E21", Name: "MissingSignature", Code: "MissingSignature", Source: "gateway", Meaning: "V1 request without Signature (protocol.md I: the shared Alibaba API gateway).", status: 400, message: "Signature is mandatory for this action."}
-	// MissingTimestamp is ACS-E22: 400 MissingTimestamp "Timestamp is mandatory for this action.".
-	MissingTimestamp = &Code{ID: "ACS-E22", Name: "MissingTimestamp", Code: "MissingTimestamp", Source: "gateway", Meaning: "V1 request without Timestamp (protocol.md I: the shared Alibaba API gateway).", status: 400, message: "Timestamp is mandatory for this action."}
-	// MissingSecurityToken is ACS-E23: 400 MissingSecurityToken "SecurityToken is mandatory for this action.".
-	MissingSecurityToken = &Code{ID: "ACS-E23", Name: "MissingSecurityToken", Code: "MissingSecurityToken", Source: "gateway", Meaning: "A temporary (STS) AccessKeyId without its SecurityToken (observed on RAM, VOD and OSS: denverdino/aliyungo#204, aliyun/aliyun-openapi-python-sdk#292).", status: 400, message: "SecurityToken is mandatory for this action."}
-	// TaskNotFound is CO-E01: 400 InvalidTaskId.NotFound "The specified \"TaskId\" is not found.".
-	TaskNotFound = &Code{ID: "CO-E01", Name: "TaskNotFound", Code: "InvalidTaskId.NotFound", Source: "companion", Meaning: "Unknown task (or another account's).", status: 400, message: "The specified \"TaskId\" is not found."}
-	// TaskStatusIncorrect is CO-E02: 403 InvalidTaskId.IncorrectTaskStatus "The specified task status is not invalid.".
-	TaskStatusIncorrect = &Code{ID: "CO-E02", Name: "TaskStatusIncorrect", Code: "InvalidTaskId.IncorrectTaskStatus", Source: "companion", Meaning: "CancelTask on a task that is not running.", status: 403, message: "The specified task status is not invalid."}
-	// TaskActionNotSupport is CO-E03: 403 InvalidTaskId.TaskActionNotSupport "The specified task action not support.".
-	TaskActionNotSupport = &Code{ID: "CO-E03", Name: "TaskActionNotSupport", Code: "InvalidTaskId.TaskActionNotSupport", Source: "companion", Meaning: "CancelTask on a task that is not ImportImage or ExportImage.", status: 403, message: "The specified task action not support."}
-	// RequestTooLarge is REF-E01: 413 RequestEntityTooLarge "The request is larger than the %s limit.".
-	RequestTooLarge = &Code{ID: "REF-E01", Name: "RequestTooLarge", Code: "RequestEntityTooLarge", Source: "reference", Meaning: "Query or body over the reference server limit (eic's choice; real ECS limits are undocumented).", status: 413, message: "The request is larger than the %s limit."}
-)
+import "github.com/exportimage/eic/spec/errcode"
 
-var codes = []*Code{
-	MissingRegionID,
-	MissingImageID,
-	MissingOSSBucket,
-	InvalidImageName,
-	InvalidOSSPrefix,
-	InvalidRegionID,
-	RegionNotSupport,
-	InvalidImageID,
-	IncorrectImageStatus,
-	MarketImageForbidden,
-	InvalidImageFormat,
-	ImageIsExporting,
-	ExportImageFailed,
-	UserNotInTheWhiteList,
-	NoSetRole,
-	BucketNotFound,
-	OperationDenied,
-	DiskAmountOrSize,
-	EncryptedImage,
-	MarketDerivedImage,
-	BucketNotMatched,
-	ConcurrentQuotaExceed,
-	WeeklyQuotaExceed,
-	ImageLicenseNotSupported,
-	FormatRegionNotSupported,
-	IncompleteSignature,
-	SignatureDoesNotMatch,
-	SignatureDoesNotMatchV1,
-	AccessKeyNotFound,
-	AccessKeyInactive,
-	SignatureNonceUsed,
-	TimestampExpired,
-	TimestampFormat,
-	MissingCommonParameter,
-	ActionNotFound,
-	InvalidVersion,
-	UnsupportedHTTPMethod,
-	Throttling,
-	DryRunOperation,
-	InternalError,
-	ServiceUnavailable,
-	SecurityTokenExpired,
-	SecurityTokenMalformed,
-	SecurityTokenMismatch,
-	InvalidParameter,
-	MissingSignature,
-	MissingTimestamp,
-	MissingSecurityToken,
-	TaskNotFound,
-	TaskStatusIncorrect,
-	TaskActionNotSupport,
-	RequestTooLarge,
-}
+// The rows of the error table (package errcode), under the names spec offers.
+var (
+	MissingRegionID          = errcode.MissingRegionID          // EI-E01
+	MissingImageID           = errcode.MissingImageID           // EI-E02
+	MissingOSSBucket         = errcode.MissingOSSBucket         // EI-E03
+	InvalidImageName         = errcode.InvalidImageName         // EI-E04
+	InvalidOSSPrefix         = errcode.InvalidOSSPrefix         // EI-E05
+	InvalidRegionID          = errcode.InvalidRegionID          // EI-E06
+	RegionNotSupport         = errcode.RegionNotSupport         // EI-E07
+	InvalidImageID           = errcode.InvalidImageID           // EI-E08
+	IncorrectImageStatus     = errcode.IncorrectImageStatus     // EI-E09
+	MarketImageForbidden     = errcode.MarketImageForbidden     // EI-E10
+	InvalidImageFormat       = errcode.InvalidImageFormat       // EI-E11
+	ImageIsExporting         = errcode.ImageIsExporting         // EI-E12
+	ExportImageFailed        = errcode.ExportImageFailed        // EI-E13
+	UserNotInTheWhiteList    = errcode.UserNotInTheWhiteList    // EI-E14
+	NoSetRole                = errcode.NoSetRole                // EI-E15
+	BucketNotFound           = errcode.BucketNotFound           // EI-E16
+	OperationDenied          = errcode.OperationDenied          // EI-E17
+	DiskAmountOrSize         = errcode.DiskAmountOrSize         // EI-E18
+	EncryptedImage           = errcode.EncryptedImage           // EI-E19
+	MarketDerivedImage       = errcode.MarketDerivedImage       // EI-E20
+	BucketNotMatched         = errcode.BucketNotMatched         // EI-E21
+	ConcurrentQuotaExceed    = errcode.ConcurrentQuotaExceed    // EI-E22
+	WeeklyQuotaExceed        = errcode.WeeklyQuotaExceed        // EI-E23
+	ImageLicenseNotSupported = errcode.ImageLicenseNotSupported // EI-E24
+	FormatRegionNotSupported = errcode.FormatRegionNotSupported // EI-E25
+	IncompleteSignature      = errcode.IncompleteSignature      // ACS-E01
+	SignatureDoesNotMatch    = errcode.SignatureDoesNotMatch    // ACS-E02
+	SignatureDoesNotMatchV1  = errcode.SignatureDoesNotMatchV1  // ACS-E03
+	AccessKeyNotFound        = errcode.AccessKeyNotFound        // ACS-E04
+	AccessKeyInactive        = errcode.AccessKeyInactive        // ACS-E05
+	SignatureNonceUsed       = errcode.SignatureNonceUsed       // ACS-E06
+	TimestampExpired         = errcode.TimestampExpired         // ACS-E07
+	TimestampFormat          = errcode.TimestampFormat          // ACS-E08
+	MissingCommonParameter   = errcode.MissingCommonParameter   // ACS-E09
+	ActionNotFound           = errcode.ActionNotFound           // ACS-E10
+	InvalidVersion           = errcode.InvalidVersion           // ACS-E11
+	UnsupportedHTTPMethod    = errcode.UnsupportedHTTPMethod    // ACS-E12
+	Throttling               = errcode.Throttling               // ACS-E13
+	DryRunOperation          = errcode.DryRunOperation          // ACS-E14
+	InternalError            = errcode.InternalError            // ACS-E15
+	ServiceUnavailable       = errcode.ServiceUnavailable       // ACS-E16
+	SecurityTokenExpired     = errcode.SecurityTokenExpired     // ACS-E17
+	SecurityTokenMalformed   = errcode.SecurityTokenMalformed   // ACS-E18
+	SecurityTokenMismatch    = errcode.SecurityTokenMismatch    // ACS-E19
+	InvalidParameter         = errcode.InvalidParameter         // ACS-E20
+	MissingSignature         = errcode.MissingSignature         // ACS-E21
+	MissingTimestamp         = errcode.MissingTimestamp         // ACS-E22
+	MissingSecurityToken     = errcode.MissingSecurityToken     // ACS-E23
+	TaskNotFound             = errcode.TaskNotFound             // CO-E01
+	TaskStatusIncorrect      = errcode.TaskStatusIncorrect      // CO-E02
+	TaskActionNotSupport     = errcode.TaskActionNotSupport     // CO-E03
+	RequestTooLarge          = errcode.RequestTooLarge          // REF-E01
+)

@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"gopkg.in/yaml.v3"
 
+	"github.com/exportimage/eic/spec/errcode"
 	"github.com/exportimage/eic/spec/internal/errgen"
 )
 
@@ -82,7 +83,7 @@ type Variant struct {
 
 // Matches reports whether a wire message has the variant's shape (see Code.Matches).
 func (v Variant) Matches(message string) bool {
-	return (&Code{message: v.Message}).Matches(message)
+	return errcode.MessageMatches(v.Message, message)
 }
 
 var (

@@ -108,7 +108,8 @@ func (c *Config) pollStep() time.Duration {
 	return 30 * time.Second
 }
 
-// fixtures returns the fixtures with the region defaults applied.
+// prepare applies the region defaults to the fixtures, once per run: an empty Fixtures becomes
+// none, and Region fills regions.home and the region of every image that names none.
 func (c *Config) prepare() {
 	c.once.Do(func() {
 		if c.Fixtures == nil {

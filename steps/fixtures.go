@@ -3,9 +3,9 @@ package steps
 import (
 	"fmt"
 	"github.com/exportimage/eic/features"
+	"github.com/exportimage/eic/internal/endpoint"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -92,11 +92,10 @@ func LoadFixtures(path string) (*Fixtures, error) {
 }
 
 // WithEnvAccount returns a copy of f whose account "main" comes from the standard
-// environment variables ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET and
-// ALIBABA_CLOUD_SECURITY_TOKEN when the first two are set.
+// environment variables (endpoint.EnvKey) when they are set.
 func (f *Fixtures) WithEnvAccount(getenv func(string) string) *Fixtures {
-	id, secret := getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-	if id == "" || secret == "" {
+	key, ok := endpoint.EnvKey(getenv)
+	if !ok {
 		return f
 	}
 	out := *f
@@ -105,8 +104,7 @@ func (f *Fixtures) WithEnvAccount(getenv func(string) string) *Fixtures {
 		out.Accounts[k] = v
 	}
 	main := out.Accounts["main"]
-	main.AccessKeyID, main.AccessKeySecret = id, secret
-	main.SecurityToken = getenv("ALIBABA_CLOUD_SECURITY_TOKEN")
+	main.AccessKeyID, main.AccessKeySecret, main.SecurityToken = key.ID, key.Secret, key.SecurityToken
 	out.Accounts["main"] = main
 	return &out
 }
@@ -202,25 +200,6 @@ func (f *Fixtures) expand(s string, vars map[string]string) (string, error) {
 		return v
 	})
 	return out, firstErr
-}
-
-// names lists the logical names the file defines, for diagnostics.
-func (f *Fixtures) names() []string {
-	var out []string
-	for k := range f.Accounts {
-		out = append(out, "account:"+k)
-	}
-	for k := range f.Images {
-		out = append(out, "image:"+k)
-	}
-	for k := range f.Buckets {
-		out = append(out, "bucket:"+k)
-	}
-	for k := range f.Regions {
-		out = append(out, "region:"+k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // ReferenceFixtures parses the embedded features/fixtures/reference.yaml.

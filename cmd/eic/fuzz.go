@@ -10,12 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/exportimage/eic/fuzz"
-	"github.com/exportimage/eic/internal/control"
+	"github.com/exportimage/eic/internal/endpoint"
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/spec"
 )
@@ -25,7 +24,7 @@ import (
 // (written to --out); 2: could not start.
 func runFuzz(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("fuzz", "[flags]", stderr)
-	endpoint := fs.String("endpoint", "", "ECS endpoint `URL` to fuzz (default: the embedded reference); http:// is assumed without a scheme")
+	endpoint := fs.String("endpoint", "", "ECS endpoint `URL` to fuzz (default: the embedded reference); https:// is assumed without a scheme")
 	seed := fs.Int64("seed", 1, "random `seed`; a finding names its seed and run, so it replays")
 	runs := fs.Int("runs", 300, "number of generated requests (sequences with --stateful)")
 	stateful := fs.Bool("stateful", false, "generate command sequences (export, cancel, describe, clock, quotas); needs the control API")
@@ -95,23 +94,10 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "eic fuzz: --mutant and --loopback apply to the embedded reference only")
 			return 2
 		}
-		ep := *endpoint
-		if !strings.Contains(ep, "://") {
-			ep = "http://" + ep
-		}
-		tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: *timeout}
-		probe, _ := http.NewRequest(http.MethodGet, ep+"/", nil)
-		if res, err := (&http.Client{Transport: tr, Timeout: *timeout}).Do(probe); err != nil {
-			fmt.Fprintf(stderr, "eic fuzz: endpoint %s unreachable: %v\n", ep, err)
+		var err error
+		if sess, err = remoteSession(*endpoint, *token, *timeout); err != nil {
+			fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
 			return 2
-		} else {
-			res.Body.Close()
-		}
-		sess = &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep, Transport: tr}
-		if *token != "" {
-			// Not the requests' timeout: a clock advance may run whole exports before it answers.
-			sess.Control = &control.Client{Base: ep, Token: *token, HTTP: &http.Client{
-				Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}}
 		}
 	}
 	sess.Timeout, sess.Signature, sess.StrictParams = *timeout, *signature, *strictParams
@@ -124,12 +110,7 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic fuzz: %v\n", err)
 		return 2
 	}
-	id, secret := os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_ID"), os.Getenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-	if id != "" && secret != "" {
-		// Someone else's endpoint: act as that one account, with no fixture-only keys.
-		sess.Keys = map[string]fuzz.Key{fuzz.MainAccount: {ID: id, Secret: secret, Account: fuzz.MainAccount}}
-		gen.Accounts, gen.NoOddKeys = []string{fuzz.MainAccount}, true
-	}
+	useEnvKey(sess, gen)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -172,32 +153,9 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stderr, "eic fuzz: stopped: %v\n", err)
 	}
-	for _, f := range rep.Findings {
-		label := "NEW"
-		if f.Known != "" {
-			label = "known " + f.Known
-		}
-		fmt.Fprintf(stdout, "\n[%s] %s\n  %s\n  model: %s\n", label, f.ID, f.Divergence.Error(), f.Expected)
-		if f.Request != nil {
-			fmt.Fprintf(stdout, "  minimal: %s\n", f.Request)
-		}
-		if f.Steps != nil {
-			fmt.Fprintf(stdout, "  minimal: %d steps\n", len(f.Steps))
-		}
-		if f.File != "" {
-			fmt.Fprintf(stdout, "  scenario: %s\n", f.File)
-		}
-	}
-	sum := rep.Summary()
-	fmt.Fprintf(stdout, "\n%d requests checked in %v: %d new divergences, %d known\n", rep.Checked,
-		rep.Elapsed.Round(time.Millisecond), rep.New(), len(rep.Findings)-rep.New())
-	fmt.Fprintf(stdout, "findings by rule: %s\n", countList(sum.ByRule))
-	fmt.Fprintf(stdout, "rows reached (%d of %d): %s\n", len(spec.Codes())-len(sum.Unreached), len(spec.Codes()), countList(sum.Reach))
-	if len(sum.Unreached) > 0 {
-		fmt.Fprintf(stdout, "rows not reached: %s\n", strings.Join(sum.Unreached, " "))
-	}
+	rep.WriteText(stdout)
 	if *jsonOut != "" {
-		data, _ := json.MarshalIndent(sum, "", "  ")
+		data, _ := json.MarshalIndent(rep.Summary(), "", "  ")
 		data = append(data, '\n')
 		if jsonFile == nil {
 			stdout.Write(data)
@@ -215,19 +173,25 @@ func runFuzz(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// countList renders counts as "key n, key n" in key order ("none" when empty).
-func countList(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// remoteSession is a session against an endpoint (endpoint.Open), with its control API when a
+// token is given.
+func remoteSession(raw, token string, timeout time.Duration) (*fuzz.Session, error) {
+	tr := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8, ResponseHeaderTimeout: timeout}
+	ep, err := endpoint.Open(context.Background(), raw, endpoint.Options{Token: token,
+		Probe: &http.Client{Transport: tr, Timeout: timeout},
+		// Not the requests' timeout: a clock advance may run whole exports before it answers.
+		Control: &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}, Timeout: 5 * time.Minute}})
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(keys)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	return &fuzz.Session{World: fuzz.DefaultWorld(), Spec: spec.MustLoad(), Endpoint: ep.URL, Transport: tr, Control: ep.Control}, nil
+}
+
+// useEnvKey makes the session act as the one account of the ALIBABA_CLOUD_* keys when they are
+// set (someone else's endpoint), with no fixture-only keys.
+func useEnvKey(sess *fuzz.Session, gen *fuzz.Generator) {
+	if k, ok := endpoint.EnvKey(os.Getenv); ok {
+		sess.Keys = map[string]fuzz.Key{fuzz.MainAccount: {ID: k.ID, Secret: k.Secret, Account: fuzz.MainAccount}}
+		gen.Accounts, gen.NoOddKeys = []string{fuzz.MainAccount}, true
 	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
 }

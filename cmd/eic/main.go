@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/exportimage/eic/spec"
 )
 
 // command is one subcommand: run parses args and returns the process exit code
@@ -30,9 +32,8 @@ func commands() []command {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `eic — conformance suite, fuzzer and reference server for ECS ExportImage (2014-05-26)
-
-Usage:
+	fmt.Fprintf(w, "eic — conformance suite, fuzzer and reference server for ECS ExportImage (%s)\n\n", spec.Version)
+	fmt.Fprint(w, `Usage:
   eic <command> [flags] [args]
 
 Commands:

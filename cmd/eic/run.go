@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/exportimage/eic/internal/control"
+	"github.com/exportimage/eic/internal/endpoint"
 	conformance "github.com/exportimage/eic/report"
 	"github.com/exportimage/eic/steps"
 )
@@ -259,38 +259,18 @@ func checkFormats(list string) error {
 	return nil
 }
 
-// remoteConfig prepares a run against an endpoint: it must answer HTTP at all; with a control
-// token it must be a reference server (GET /_reference/health) and the reference fixtures
-// are the default; otherwise the account "main" comes from the ALIBABA_CLOUD_* variables.
-func remoteConfig(endpoint, fixturesFile, token string) (*steps.Config, error) {
-	if !strings.Contains(endpoint, "://") {
-		endpoint = "https://" + endpoint
-	}
-	endpoint = strings.TrimRight(endpoint, "/")
+// remoteConfig prepares a run against an endpoint (endpoint.Open: it answers HTTP, and with a
+// control token it is a reference server); with a token the reference fixtures are the
+// default, otherwise the account "main" comes from the ALIBABA_CLOUD_* variables.
+func remoteConfig(raw, fixturesFile, token string) (*steps.Config, error) {
 	client := &http.Client{Timeout: 60 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"/", nil)
+	ep, err := endpoint.Open(ctx, raw, endpoint.Options{Token: token, Probe: client})
 	if err != nil {
-		return nil, fmt.Errorf("--endpoint %q: %v", endpoint, err)
+		return nil, err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue interface{ Unwrap() error }
-		if errors.As(err, &ue) {
-			err = ue.Unwrap()
-		}
-		return nil, fmt.Errorf("endpoint %s unreachable: %v", endpoint, err)
-	}
-	resp.Body.Close()
-
-	cfg := &steps.Config{Endpoint: endpoint, HTTPClient: client}
-	if token != "" {
-		cfg.Control = &control.Client{Base: endpoint, Token: token, HTTP: client}
-		if !cfg.Control.Health(ctx) {
-			return nil, fmt.Errorf("endpoint %s has no reference control API (GET /_reference/health failed) but --control-token was given", endpoint)
-		}
-	}
+	cfg := &steps.Config{Endpoint: ep.URL, HTTPClient: client, Control: ep.Control}
 	var fx *steps.Fixtures
 	switch {
 	case fixturesFile != "":

@@ -4,21 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/exportimage/eic/reference"
 	"github.com/exportimage/eic/reference/journal"
+	"github.com/exportimage/eic/spec"
 )
 
 // repeated collects a flag given several times.
@@ -89,12 +86,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		opts = append(opts, reference.WithExportSpeed(*speed))
 	}
 	if len(keys) > 0 {
-		doc, err := keyAccounts(keys)
-		if err != nil {
-			fmt.Fprintf(stderr, "eic serve: %v\n", err)
-			return 2
-		}
-		opts = append(opts, reference.WithExtraFixtures(doc))
+		opts = append(opts, reference.WithAccessKeys(keys...))
 	}
 	if !*quiet {
 		opts = append(opts, reference.WithLog(stderr))
@@ -113,8 +105,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "eic serve: %v\n", err)
 		return 2
 	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ossEndpoint := ""
-	var ossServer *http.Server
 	if *ossListen != "off" && *ossListen != "" {
 		ol, err := net.Listen("tcp", *ossListen)
 		if err != nil {
@@ -124,9 +117,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		ossEndpoint = "http://" + ol.Addr().String()
-		ossServer = srv.OSSHTTPServer(ol.Addr().String())
 		go func() {
-			if err := ossServer.Serve(ol); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.ServeOSS(ctx, ol); err != nil {
 				fmt.Fprintf(stderr, "eic serve: OSS endpoint: %v\n", err)
 			}
 		}()
@@ -136,16 +128,6 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  store:          %s (objects as files; tasks, quotas and clock in %s)\n", *store, journal.FileName)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if ossServer != nil {
-		go func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = ossServer.Shutdown(sctx) // downloads still running after 10 s are cut
-		}()
-	}
 	interrupted, err := srv.Serve(ctx, l)
 	if serr := srv.StateErr(); serr != nil {
 		fmt.Fprintf(stderr, "eic serve: state not saved: %v\n", serr)
@@ -163,7 +145,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 }
 
 func printBanner(w io.Writer, srv *reference.Server, endpoint, ossEndpoint, clock string) {
-	fmt.Fprintf(w, "eic reference server for ECS ExportImage (2014-05-26)\n")
+	fmt.Fprintf(w, "eic reference server for ECS ExportImage (%s)\n", spec.Version)
 	fmt.Fprintf(w, "  endpoint:       %s/\n", endpoint)
 	fmt.Fprintf(w, "  control API:    %s/_reference/   (Authorization: Bearer %s)\n", endpoint, srv.ControlToken())
 	fmt.Fprintf(w, "                  the control token is an administrator credential: it resets state and\n")
@@ -207,39 +189,6 @@ func readKeyFile(path string) ([]string, error) {
 		out = append(out, line)
 	}
 	return out, sc.Err()
-}
-
-// keyAccounts builds a fixtures extension giving each extra key an account of its own that
-// can export at once: the export role, a bucket per exporting region, and two custom images.
-func keyAccounts(keys []string) ([]byte, error) {
-	type kv = map[string]any
-	var accounts []kv
-	for i, k := range keys {
-		id, secret, ok := strings.Cut(k, ":")
-		if !ok || id == "" || secret == "" {
-			return nil, fmt.Errorf("--access-key %q: want ID:SECRET", k)
-		}
-		n := i + 1
-		name := fmt.Sprintf("key%d", n)
-		accounts = append(accounts, kv{
-			"name": name,
-			"id":   fmt.Sprintf("2%015d", n),
-			"keys": []kv{{"id": id, "secret": secret}},
-			"roles": []kv{{"name": "AliyunECSImageExportDefaultRole", "trust": "ecs.aliyuncs.com",
-				"policies": []string{"AliyunECSImageExportRolePolicy"}}},
-			"buckets": []kv{
-				{"name": "eic-" + name, "region": "cn-hangzhou"},
-				{"name": "eic-" + name + "-sg", "region": "ap-southeast-1"},
-			},
-			"images": []kv{
-				{"id": "m-" + name + "-custom", "region": "cn-hangzhou", "name": name + "-custom",
-					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 1000 + n}},
-				{"id": "m-" + name + "-sg-custom", "region": "ap-southeast-1", "name": name + "-sg-custom",
-					"systemDisk": kv{"size": 20, "dataMiB": 4, "seed": 2000 + n}},
-			},
-		})
-	}
-	return yaml.Marshal(kv{"accounts": accounts})
 }
 
 // clockNote explains the clock on the banner: with the real clock, eic run's clock-driven

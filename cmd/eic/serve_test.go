@@ -12,25 +12,6 @@ import (
 	"github.com/exportimage/eic/reference"
 )
 
-func TestKeyAccounts_GiveEachKeyAWorkingAccount(t *testing.T) {
-	doc, err := keyAccounts([]string{"AKID1:secret1", "AKID2:secret2"})
-	require.NoError(t, err)
-	srv, err := reference.New(reference.WithExtraFixtures(doc))
-	require.NoError(t, err, "the extra accounts do not load")
-	defer srv.Close()
-	found := map[string]string{}
-	for _, a := range srv.Accounts() {
-		for _, k := range a.Keys {
-			found[k.ID] = a.Name
-		}
-	}
-	assert.NotEmpty(t, found["AKID1"])
-	assert.NotEmpty(t, found["AKID2"])
-	assert.NotEqual(t, found["AKID1"], found["AKID2"], "two keys share an account")
-	_, err = keyAccounts([]string{"no-secret"})
-	assert.Error(t, err, "a key without a secret was accepted")
-}
-
 func TestReadKeyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys")
 	require.NoError(t, os.WriteFile(path, []byte("# demo keys\nA:1\n\n B:2 \n"), 0o600))
@@ -61,9 +42,7 @@ func TestServe_BadFlags(t *testing.T) {
 // TestPrintBanner_NoSecrets: the banner names every key but prints no account's secret, and
 // says the control token is an administrator credential.
 func TestPrintBanner_NoSecrets(t *testing.T) {
-	doc, err := keyAccounts([]string{"AKIDBANNER:VerySecretBannerValue"})
-	require.NoError(t, err)
-	srv, err := reference.New(reference.WithExtraFixtures(doc))
+	srv, err := reference.New(reference.WithAccessKeys("AKIDBANNER:VerySecretBannerValue"))
 	require.NoError(t, err)
 	defer srv.Close()
 	var out strings.Builder

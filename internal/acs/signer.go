@@ -13,8 +13,18 @@ import (
 	"time"
 )
 
-// APIVersion is the ECS API version this module targets.
+// APIVersion is the ECS API version this module targets: spec.Version, copied so the wire
+// layer stays free of the OpenAPI loader (TestAPIVersion_MatchesSpec holds the two together).
 const APIVersion = "2014-05-26"
+
+// EndpointURL is the one rule for an endpoint given without a scheme: a bare host[:port] is
+// https, as the Alibaba Cloud SDKs assume; a URL with a scheme is returned unchanged.
+func EndpointURL(endpoint string) string {
+	if strings.Contains(endpoint, "://") {
+		return endpoint
+	}
+	return "https://" + endpoint
+}
 
 // Signer builds signed requests the way the v7 Go SDK sends them. The zero
 // value plus KeyID and Secret is ready: V3, wall clock, random nonces.
@@ -76,11 +86,7 @@ func (s *Signer) NewRequest(ctx context.Context, c Call) (*http.Request, error) 
 	if version == "" {
 		version = APIVersion
 	}
-	endpoint := c.Endpoint
-	if !strings.Contains(endpoint, "://") {
-		endpoint = "https://" + endpoint
-	}
-	u, err := url.Parse(endpoint)
+	u, err := url.Parse(EndpointURL(c.Endpoint))
 	if err != nil {
 		return nil, fmt.Errorf("acs: endpoint: %w", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Key is an AccessKey as the API layer needs it to verify a signature. Temporary keys are
@@ -135,11 +135,11 @@ func (s *Service) CheckToken(token, accessKeyID string) error {
 	t, ok := s.st.tokens[token]
 	switch {
 	case !ok:
-		return spec.SecurityTokenMalformed.Err()
+		return errcode.SecurityTokenMalformed.Err()
 	case t.AccessKeyID != accessKeyID:
-		return spec.SecurityTokenMismatch.Err()
+		return errcode.SecurityTokenMismatch.Err()
 	case !s.clock.Now().Before(t.Expiration):
-		return spec.SecurityTokenExpired.Err()
+		return errcode.SecurityTokenExpired.Err()
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // TestService_concurrency runs 32 goroutines submitting, cancelling, describing, injecting
@@ -46,7 +46,7 @@ func TestService_concurrency(t *testing.T) {
 		stop    atomic.Bool
 		wg      sync.WaitGroup
 	)
-	allowed := []*spec.Code{spec.ImageIsExporting, spec.ConcurrentQuotaExceed, spec.ExportImageFailed}
+	allowed := []*errcode.Code{errcode.ImageIsExporting, errcode.ConcurrentQuotaExceed, errcode.ExportImageFailed}
 	checkQuota := func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -97,7 +97,7 @@ func TestService_concurrency(t *testing.T) {
 					if id == "" {
 						continue
 					}
-					if err := s.CancelTask(ctx, sb.account, sb.region, id); err != nil && codeOf(err) != spec.TaskStatusIncorrect {
+					if err := s.CancelTask(ctx, sb.account, sb.region, id); err != nil && codeOf(err) != errcode.TaskStatusIncorrect {
 						t.Errorf("CancelTask: %v", err)
 					}
 				case op < 8:

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // filterFixtures adds images that differ in every attribute DescribeImages filters on.
@@ -69,7 +69,7 @@ func TestService_DescribeImagesFilters(t *testing.T) {
 
 	_, err := s.DescribeImages(context.Background(), "acme", DescribeImagesRequest{RegionID: "test-1",
 		Filters: []TagFilter{{Key: "CreationStartTime", Value: "yesterday", HasValue: true}}})
-	if se := (*spec.Error)(nil); !errors.As(err, &se) || se.Code != spec.InvalidParameter {
+	if se := (*errcode.Error)(nil); !errors.As(err, &se) || se.Code != errcode.InvalidParameter {
 		t.Errorf("malformed CreationStartTime: got %v, want InvalidParameter", err)
 	}
 

@@ -1,7 +1,7 @@
 // Package ecs is the domain of the reference server: accounts and their keys, regions, custom
 // images, OSS buckets, RAM roles, quotas, and the asynchronous export tasks ExportImage starts.
 // It knows nothing of HTTP (reference/api decodes requests, calls a Service method and renders
-// the result or the *spec.Error it returns).
+// the result or the *errcode.Error it returns).
 //
 // What it emulates: ExportImage with the order of checks of docs/reference.md, the companion
 // actions DescribeTasks, DescribeTaskAttribute, CancelTask, DescribeImages and DescribeRegions,

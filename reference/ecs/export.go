@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Param is a request parameter that may be absent: absent (Present false) differs from
@@ -33,11 +33,19 @@ type ExportImageRequest struct {
 
 // ExportImageResult is the answer of ExportImage (the API layer adds RequestId).
 type ExportImageResult struct {
-	RegionId string `json:"RegionId" xml:"RegionId"`
-	TaskId   string `json:"TaskId" xml:"TaskId"`
+	RegionId string `json:"RegionId"`
+	TaskId   string `json:"TaskId"`
 }
 
-var ossPrefix = regexp.MustCompile(`^[A-Za-z0-9]{1,30}$`)
+// OSSPrefixPattern is the OSSPrefix rule (EI-R2): 1–30 ASCII letters or digits. It is the
+// pattern of the parameter in spec/openapi.yaml (TestOSSPrefixPattern_MatchesSpec); the fuzz
+// model keeps its own copy on purpose, as an independent oracle.
+const OSSPrefixPattern = `^[A-Za-z0-9]{1,30}$`
+
+var ossPrefix = regexp.MustCompile(OSSPrefixPattern)
+
+// ValidOSSPrefix reports whether a given OSSPrefix follows the rule (OSSPrefixPattern).
+func ValidOSSPrefix(prefix string) bool { return ossPrefix.MatchString(prefix) }
 
 // Data-disk limits of the document (rule 2).
 const (
@@ -47,7 +55,7 @@ const (
 
 // ExportImage checks a request in the order of docs/reference.md ("ExportImage: order of
 // checks"; the first failing check wins) and creates a Waiting task. Every failure is a
-// *spec.Error. A DryRun that passes every check answers DryRunOperation and changes nothing
+// *errcode.Error. A DryRun that passes every check answers DryRunOperation and changes nothing
 // (except that it consumes an injected fail-submit fault, which fires at check 12 like any
 // other submission).
 func (s *Service) ExportImage(ctx context.Context, accountName string, req ExportImageRequest) (ExportImageResult, error) {
@@ -59,23 +67,23 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 	// 1. Required parameters, in the document's order; present-but-empty is missing.
 	switch {
 	case req.RegionID.Value == "":
-		return ExportImageResult{}, spec.MissingRegionID.Err()
+		return ExportImageResult{}, errcode.MissingRegionID.Err()
 	case req.ImageID.Value == "":
-		return ExportImageResult{}, spec.MissingImageID.Err()
+		return ExportImageResult{}, errcode.MissingImageID.Err()
 	case req.OSSBucket.Value == "":
-		return ExportImageResult{}, spec.MissingOSSBucket.Err()
+		return ExportImageResult{}, errcode.MissingOSSBucket.Err()
 	}
 	// 2. OSSPrefix shape. Real ECS: unknown whether an empty OSSPrefix is ignored or malformed;
 	// the reference calls it malformed.
-	if req.OSSPrefix.Present && !ossPrefix.MatchString(req.OSSPrefix.Value) {
-		return ExportImageResult{}, spec.InvalidOSSPrefix.Err()
+	if req.OSSPrefix.Present && !ValidOSSPrefix(req.OSSPrefix.Value) {
+		return ExportImageResult{}, errcode.InvalidOSSPrefix.Err()
 	}
 	// 3. ImageFormat: exact lower-case names. Real ECS: case sensitivity undocumented.
 	format := diskimage.Raw
 	if req.ImageFormat.Present {
 		f, err := diskimage.ParseFormat(req.ImageFormat.Value)
 		if err != nil {
-			return ExportImageResult{}, spec.InvalidImageFormat.Err()
+			return ExportImageResult{}, errcode.InvalidImageFormat.Err()
 		}
 		format = f
 	}
@@ -85,11 +93,11 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 	reg, ok := s.st.regions[req.RegionID.Value]
 	switch {
 	case !ok:
-		return ExportImageResult{}, spec.InvalidRegionID.Err()
+		return ExportImageResult{}, errcode.InvalidRegionID.Err()
 	case !reg.spec.Export:
-		return ExportImageResult{}, spec.RegionNotSupport.Err()
+		return ExportImageResult{}, errcode.RegionNotSupport.Err()
 	case !reg.honours(format):
-		return ExportImageResult{}, spec.FormatRegionNotSupported.Err()
+		return ExportImageResult{}, errcode.FormatRegionNotSupported.Err()
 	}
 	// 5. Allow list. Real ECS: the precedence of checks 5–13 is not documented; the order is
 	// the reference's (parameters, existence, state, quota).
@@ -98,42 +106,42 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 		return ExportImageResult{}, fmt.Errorf("ecs: unknown account %q", accountName)
 	}
 	if !acc.allowListed {
-		return ExportImageResult{}, spec.UserNotInTheWhiteList.Err()
+		return ExportImageResult{}, errcode.UserNotInTheWhiteList.Err()
 	}
 	// 6. The image must be the account's own, in this region. Real ECS: a shared image is
 	// assumed not exportable by the account it is shared with, so it is "not found" here.
 	im := s.st.images[req.ImageID.Value]
 	if im == nil || im.owner != accountName || im.spec.Region != reg.spec.ID || im.spec.Origin == OriginShared {
-		return ExportImageResult{}, spec.InvalidImageID.Err()
+		return ExportImageResult{}, errcode.InvalidImageID.Err()
 	}
 	// 7. Image properties.
 	switch {
 	case !validImageName(im.spec.Name):
-		return ExportImageResult{}, spec.InvalidImageName.Err()
+		return ExportImageResult{}, errcode.InvalidImageName.Err()
 	case im.spec.Origin == OriginMarketplace:
-		return ExportImageResult{}, spec.MarketImageForbidden.Err()
+		return ExportImageResult{}, errcode.MarketImageForbidden.Err()
 	case im.spec.Origin == OriginMarketDerived:
-		return ExportImageResult{}, spec.MarketDerivedImage.Err()
+		return ExportImageResult{}, errcode.MarketDerivedImage.Err()
 	case im.spec.Encrypted:
-		return ExportImageResult{}, spec.EncryptedImage.Err()
+		return ExportImageResult{}, errcode.EncryptedImage.Err()
 	case im.spec.License != "":
-		return ExportImageResult{}, spec.ImageLicenseNotSupported.Err(im.spec.License)
+		return ExportImageResult{}, errcode.ImageLicenseNotSupported.Err(im.spec.License)
 	case im.status() != "Available":
-		return ExportImageResult{}, spec.IncorrectImageStatus.Err()
+		return ExportImageResult{}, errcode.IncorrectImageStatus.Err()
 	}
 	// 8. Data disks. Real ECS: the document lists both OperationDenied and the 4 × 500 GiB
 	// limit; the reference denies data disks only where the account or region lacks the
 	// capability, and applies the limit elsewhere.
 	if data := im.disks[1:]; len(data) > 0 {
 		if !acc.dataDiskExport || !reg.dataDiskExport {
-			return ExportImageResult{}, spec.OperationDenied.Err()
+			return ExportImageResult{}, errcode.OperationDenied.Err()
 		}
 		if len(data) > MaxDataDisks {
-			return ExportImageResult{}, spec.DiskAmountOrSize.Err(fmt.Sprintf("the image has %d data disks; at most %d can be exported", len(data), MaxDataDisks))
+			return ExportImageResult{}, errcode.DiskAmountOrSize.Err(fmt.Sprintf("the image has %d data disks; at most %d can be exported", len(data), MaxDataDisks))
 		}
 		for _, d := range data {
 			if d.sizeGiB > MaxDataDiskGiB {
-				return ExportImageResult{}, spec.DiskAmountOrSize.Err(fmt.Sprintf("data disk %s is %d GiB; a data disk can be at most %d GiB", d.device, d.sizeGiB, MaxDataDiskGiB))
+				return ExportImageResult{}, errcode.DiskAmountOrSize.Err(fmt.Sprintf("data disk %s is %d GiB; a data disk can be at most %d GiB", d.device, d.sizeGiB, MaxDataDiskGiB))
 			}
 		}
 	}
@@ -141,28 +149,28 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 	// allow the OSS actions. Real ECS: the seed called other names invalid, the current
 	// document does not; a role that does not exist (an empty RoleName included) is refused.
 	if acc.roleProblem(req.RoleName) != "" {
-		return ExportImageResult{}, spec.NoSetRole.Err()
+		return ExportImageResult{}, errcode.NoSetRole.Err()
 	}
 	// 10. Bucket: the account's, in the image's region. Real ECS: another account's bucket
 	// is assumed "not found" rather than access-denied.
 	b, err := s.store.Bucket(ctx, req.OSSBucket.Value)
 	if err != nil || b.Owner != accountName {
-		return ExportImageResult{}, spec.BucketNotFound.Err()
+		return ExportImageResult{}, errcode.BucketNotFound.Err()
 	}
 	if b.Region != reg.spec.ID {
-		return ExportImageResult{}, spec.BucketNotMatched.Err(fmt.Sprintf("the bucket %s is in %s but the image %s is in %s", b.Name, b.Region, im.spec.ID, reg.spec.ID))
+		return ExportImageResult{}, errcode.BucketNotMatched.Err(fmt.Sprintf("the bucket %s is in %s but the image %s is in %s", b.Name, b.Region, im.spec.ID, reg.spec.ID))
 	}
 	// 11. One export of an image at a time. Real ECS: whether the lock is per image or per
 	// image and bucket is unknown; per image here.
 	if s.st.exporting[im.spec.ID] != nil {
-		return ExportImageResult{}, spec.ImageIsExporting.Err()
+		return ExportImageResult{}, errcode.ImageIsExporting.Err()
 	}
 	// 12. Source readable, or an injected submission fault.
 	if im.spec.Unreadable {
-		return ExportImageResult{}, spec.ExportImageFailed.Err()
+		return ExportImageResult{}, errcode.ExportImageFailed.Err()
 	}
 	if _, ok := s.takeFault(accountName, FaultFailSubmit); ok {
-		return ExportImageResult{}, spec.ExportImageFailed.Err()
+		return ExportImageResult{}, errcode.ExportImageFailed.Err()
 	}
 	// 13. Quotas: concurrent, then weekly.
 	sc := scope{accountName, reg.spec.ID}
@@ -171,7 +179,7 @@ func (s *Service) ExportImage(ctx context.Context, accountName string, req Expor
 	}
 	// 14. DryRun.
 	if req.DryRun {
-		return ExportImageResult{}, spec.DryRunOperation.Err()
+		return ExportImageResult{}, errcode.DryRunOperation.Err()
 	}
 	// 15. The task.
 	t := s.newTask(sc, im, req.OSSBucket.Value, req.OSSPrefix.Value, format, now)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // TestDefaultFixtures checks the IDs, keys and secrets docs/reference.md lists.
@@ -70,7 +70,7 @@ func TestDefaultFixtures(t *testing.T) {
 	if a.TaskAction != "ModifyDiskSpec" || a.TaskStatus != StatusProcessing || a.SupportCancel != "false" {
 		t.Errorf("t-eic-modifydiskspec = %+v", a)
 	}
-	if err := s.CancelTask(context.Background(), "demo", "cn-hangzhou", "t-eic-modifydiskspec"); codeOf(err) != spec.TaskActionNotSupport {
+	if err := s.CancelTask(context.Background(), "demo", "cn-hangzhou", "t-eic-modifydiskspec"); codeOf(err) != errcode.TaskActionNotSupport {
 		t.Errorf("CancelTask(t-eic-modifydiskspec) = %v, want TaskActionNotSupport", err)
 	}
 }
@@ -182,14 +182,14 @@ func TestService_STS(t *testing.T) {
 	if err := s.CheckToken(tok.SecurityToken, tok.AccessKeyID); err != nil {
 		t.Errorf("fresh token: %v", err)
 	}
-	if err := s.CheckToken("forged", tok.AccessKeyID); codeOf(err) != spec.SecurityTokenMalformed {
+	if err := s.CheckToken("forged", tok.AccessKeyID); codeOf(err) != errcode.SecurityTokenMalformed {
 		t.Errorf("forged: %v", err)
 	}
-	if err := s.CheckToken(tok.SecurityToken, "LTAI5tEicDemoKey0000001"); codeOf(err) != spec.SecurityTokenMismatch {
+	if err := s.CheckToken(tok.SecurityToken, "LTAI5tEicDemoKey0000001"); codeOf(err) != errcode.SecurityTokenMismatch {
 		t.Errorf("other key: %v", err)
 	}
 	s.Advance(time.Hour)
-	if err := s.CheckToken(tok.SecurityToken, tok.AccessKeyID); codeOf(err) != spec.SecurityTokenExpired {
+	if err := s.CheckToken(tok.SecurityToken, tok.AccessKeyID); codeOf(err) != errcode.SecurityTokenExpired {
 		t.Errorf("expired: %v", err)
 	}
 	if _, err := s.IssueToken("nobody", time.Hour); err == nil {
@@ -206,13 +206,13 @@ func TestService_requestFaults(t *testing.T) {
 	mustInject(t, s, Fault{Kind: FaultThrottle, Account: "zed"})
 	for i, c := range []struct {
 		account string
-		want    *spec.Code
+		want    *errcode.Code
 	}{
-		{"zed", spec.ServiceUnavailable}, // the first fault matching zed: acme's is skipped
-		{"acme", spec.InternalError},
-		{"acme", spec.ServiceUnavailable},
+		{"zed", errcode.ServiceUnavailable}, // the first fault matching zed: acme's is skipped
+		{"acme", errcode.InternalError},
+		{"acme", errcode.ServiceUnavailable},
 		{"acme", nil},
-		{"zed", spec.Throttling},
+		{"zed", errcode.Throttling},
 		{"zed", nil},
 	} {
 		got := s.TakeRequestFault(c.account)
@@ -248,7 +248,7 @@ func TestService_control(t *testing.T) {
 	if err := s.InjectFault(Fault{Kind: FaultThrottle, Count: 2}); err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []*spec.Code{spec.Throttling, spec.Throttling, nil} {
+	for i, want := range []*errcode.Code{errcode.Throttling, errcode.Throttling, nil} {
 		if got := s.TakeRequestFault("zed"); (got == nil) != (want == nil) || got != nil && got.Code != want {
 			t.Errorf("request %d: fault %v, want %v (throttle fires exactly twice, for anyone)", i, got, want)
 		}
@@ -271,7 +271,7 @@ func TestService_control(t *testing.T) {
 		disks[0].Object != "m-small_system" || disks[1].Object != "m-small_data_xvdb" || disks[0].Size != 16<<20 || len(disks[0].SHA256) != 64 {
 		t.Errorf("ImageDisks = %+v, %v", disks, err)
 	}
-	if _, err := s.ImageDisks(context.Background(), "m-nothere"); codeOf(err) != spec.InvalidImageID {
+	if _, err := s.ImageDisks(context.Background(), "m-nothere"); codeOf(err) != errcode.InvalidImageID {
 		t.Errorf("ImageDisks(unknown) = %v", err)
 	}
 }

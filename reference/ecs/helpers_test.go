@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/reference/oss"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -99,8 +99,8 @@ func attr(t testing.TB, s *Service, account, region, id string) TaskAttribute {
 }
 
 // codeOf is the error row of err, or nil.
-func codeOf(err error) *spec.Code {
-	var e *spec.Error
+func codeOf(err error) *errcode.Code {
+	var e *errcode.Error
 	if errors.As(err, &e) {
 		return e.Code
 	}

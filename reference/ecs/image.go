@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // image is the live form of an ImageSpec. Its disks are immutable and shared by the tasks
@@ -52,12 +52,16 @@ type diskSum struct {
 	err  error
 }
 
-// objectPart is the part of the object name after the image ID: "system" or "data_xvdb".
-func (d *disk) objectPart() string {
+// objectStem is the one place the object-name rule lives (docs/reference.md, Tasks): a disk's
+// name in every object of an export, "<ImageId>_system" or "<ImageId>_data_<device>". The
+// object is "<OSSPrefix>_" + stem + "." + the format's extension (without a prefix, stem +
+// extension: task.objectKeys); DiskInfo.Object and the member of a raw.tar.gz use the stem.
+// Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
+func (im *image) objectStem(d *disk) string {
 	if d.system {
-		return "system"
+		return im.spec.ID + "_system"
 	}
-	return "data_" + d.device
+	return im.spec.ID + "_data_" + d.device
 }
 
 const mib = int64(1) << 20
@@ -150,54 +154,54 @@ func validImageName(name string) bool {
 
 // Image is one entry of DescribeImages: the fields terraform and the SDK read.
 type Image struct {
-	ImageId            string             `json:"ImageId" xml:"ImageId"`
-	ImageName          string             `json:"ImageName" xml:"ImageName"`
-	Status             string             `json:"Status" xml:"Status"`
-	ImageOwnerAlias    string             `json:"ImageOwnerAlias" xml:"ImageOwnerAlias"`
-	ImageOwnerId       int64              `json:"ImageOwnerId" xml:"ImageOwnerId"`
-	IsSelfShared       string             `json:"IsSelfShared" xml:"IsSelfShared"`
-	IsCopied           bool               `json:"IsCopied" xml:"IsCopied"`
-	IsPublic           bool               `json:"IsPublic" xml:"IsPublic"`
-	IsSubscribed       bool               `json:"IsSubscribed" xml:"IsSubscribed"`
-	Progress           string             `json:"Progress" xml:"Progress"`
-	Usage              string             `json:"Usage" xml:"Usage"`
-	Size               int64              `json:"Size" xml:"Size"`
-	OSType             string             `json:"OSType" xml:"OSType"`
-	Platform           string             `json:"Platform" xml:"Platform"`
-	Architecture       string             `json:"Architecture" xml:"Architecture"`
-	CreationTime       string             `json:"CreationTime" xml:"CreationTime"`
-	ImageFamily        string             `json:"ImageFamily,omitempty" xml:"ImageFamily,omitempty"`
-	Tags               ImageTags          `json:"Tags" xml:"Tags"`
-	ProductCode        string             `json:"ProductCode,omitempty" xml:"ProductCode,omitempty"`
-	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings" xml:"DiskDeviceMappings"`
+	ImageId            string             `json:"ImageId"`
+	ImageName          string             `json:"ImageName"`
+	Status             string             `json:"Status"`
+	ImageOwnerAlias    string             `json:"ImageOwnerAlias"`
+	ImageOwnerId       int64              `json:"ImageOwnerId"`
+	IsSelfShared       string             `json:"IsSelfShared"`
+	IsCopied           bool               `json:"IsCopied"`
+	IsPublic           bool               `json:"IsPublic"`
+	IsSubscribed       bool               `json:"IsSubscribed"`
+	Progress           string             `json:"Progress"`
+	Usage              string             `json:"Usage"`
+	Size               int64              `json:"Size"`
+	OSType             string             `json:"OSType"`
+	Platform           string             `json:"Platform"`
+	Architecture       string             `json:"Architecture"`
+	CreationTime       string             `json:"CreationTime"`
+	ImageFamily        string             `json:"ImageFamily,omitempty"`
+	Tags               ImageTags          `json:"Tags"`
+	ProductCode        string             `json:"ProductCode,omitempty"`
+	DiskDeviceMappings DiskDeviceMappings `json:"DiskDeviceMappings"`
 }
 
 // ImageTags wraps the tag list as the SDK expects.
 type ImageTags struct {
-	Tag []ImageTag `json:"Tag" xml:"Tag"`
+	Tag []ImageTag `json:"Tag"`
 }
 
 // ImageTag is one tag of an image.
 type ImageTag struct {
-	TagKey   string `json:"TagKey" xml:"TagKey"`
-	TagValue string `json:"TagValue" xml:"TagValue"`
+	TagKey   string `json:"TagKey"`
+	TagValue string `json:"TagValue"`
 }
 
 // DiskDeviceMappings wraps the list as the SDK expects.
 type DiskDeviceMappings struct {
-	DiskDeviceMapping []DiskDeviceMapping `json:"DiskDeviceMapping" xml:"DiskDeviceMapping"`
+	DiskDeviceMapping []DiskDeviceMapping `json:"DiskDeviceMapping"`
 }
 
 // DiskDeviceMapping is one disk of an image; Size is GiB as a string (the SDK's type).
 type DiskDeviceMapping struct {
-	Device     string `json:"Device" xml:"Device"`
-	Size       string `json:"Size" xml:"Size"`
-	SnapshotId string `json:"SnapshotId" xml:"SnapshotId"`
-	Type       string `json:"Type" xml:"Type"` // system or data
-	Format     string `json:"Format" xml:"Format"`
-	Encrypted  bool   `json:"Encrypted" xml:"Encrypted"`
-	Progress   string `json:"Progress" xml:"Progress"`
-	RemainTime int    `json:"RemainTime" xml:"RemainTime"`
+	Device     string `json:"Device"`
+	Size       string `json:"Size"`
+	SnapshotId string `json:"SnapshotId"`
+	Type       string `json:"Type"` // system or data
+	Format     string `json:"Format"`
+	Encrypted  bool   `json:"Encrypted"`
+	Progress   string `json:"Progress"`
+	RemainTime int    `json:"RemainTime"`
 }
 
 func (im *image) wire() Image {
@@ -274,13 +278,13 @@ type TagFilter struct {
 
 // DescribeImagesResult is the answer of DescribeImages (the API layer adds RequestId).
 type DescribeImagesResult struct {
-	RegionId   string `json:"RegionId" xml:"RegionId"`
-	TotalCount int    `json:"TotalCount" xml:"TotalCount"`
-	PageNumber int    `json:"PageNumber" xml:"PageNumber"`
-	PageSize   int    `json:"PageSize" xml:"PageSize"`
+	RegionId   string `json:"RegionId"`
+	TotalCount int    `json:"TotalCount"`
+	PageNumber int    `json:"PageNumber"`
+	PageSize   int    `json:"PageSize"`
 	Images     struct {
-		Image []Image `json:"Image" xml:"Image"`
-	} `json:"Images" xml:"Images"`
+		Image []Image `json:"Image"`
+	} `json:"Images"`
 }
 
 // DescribeImages lists the images of the account in the region, newest first then by ID.
@@ -301,14 +305,14 @@ func (s *Service) DescribeImages(ctx context.Context, accountName string, req De
 	switch req.ImageOwnerAlias {
 	case "", "system", "self", "others", "marketplace":
 	default:
-		return out, spec.InvalidParameter.Err("ImageOwnerAlias")
+		return out, errcode.InvalidParameter.Err("ImageOwnerAlias")
 	}
 	from, to, err := creationRange(req.Filters)
 	if err != nil {
 		return out, err
 	}
 	if req.DryRun {
-		return out, spec.DryRunOperation.Err()
+		return out, errcode.DryRunOperation.Err()
 	}
 	ids := splitList(req.ImageID)
 	statuses := splitList(req.Status)
@@ -365,7 +369,7 @@ func creationRange(filters []TagFilter) (time.Time, time.Time, error) {
 	}
 	from, to, err := timeRange(start, end)
 	if err != nil {
-		return from, to, spec.InvalidParameter.Err("Filter")
+		return from, to, errcode.InvalidParameter.Err("Filter")
 	}
 	return from, to, nil
 }
@@ -397,7 +401,7 @@ func (im *image) snapshotID(d *disk) string {
 
 // DiskInfo describes one source disk of an image for round-trip checks. The object of the
 // disk in an export is "<OSSPrefix>_" + Object + "." + the format's extension (without a
-// prefix, Object + "." + extension).
+// prefix, Object + "." + extension; see objectStem).
 type DiskInfo struct {
 	Device string `json:"device"` // "system" or the data disk's device (xvdb…)
 	Object string `json:"object"` // e.g. m-eic-custom_system, m-eic-custom_data_xvdb
@@ -414,7 +418,7 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 	im, ok := s.st.images[imageID]
 	s.mu.Unlock()
 	if !ok {
-		return nil, spec.InvalidImageID.Err()
+		return nil, errcode.InvalidImageID.Err()
 	}
 	var out []DiskInfo
 	for _, d := range im.disks {
@@ -426,7 +430,7 @@ func (s *Service) ImageDisks(ctx context.Context, imageID string) ([]DiskInfo, e
 		if d.system {
 			dev = "system"
 		}
-		out = append(out, DiskInfo{Device: dev, Object: im.spec.ID + "_" + d.objectPart(), Size: d.src.Size(), SHA256: sum})
+		out = append(out, DiskInfo{Device: dev, Object: im.objectStem(d), Size: d.src.Size(), SHA256: sum})
 	}
 	return out, nil
 }

@@ -1,6 +1,6 @@
 package ecs
 
-import "github.com/exportimage/eic/spec"
+import "github.com/exportimage/eic/spec/errcode"
 
 // Quota returns the limits in force for an account in a region.
 func (s *Service) Quota(account, region string) QuotaSpec {
@@ -25,7 +25,7 @@ func (s *Service) TaskObjects(account, taskID string) (bucket string, keys []str
 	defer s.mu.Unlock()
 	t := s.st.tasks[taskID]
 	if t == nil || t.sc.account != account {
-		return "", nil, spec.TaskNotFound.Err()
+		return "", nil, errcode.TaskNotFound.Err()
 	}
 	return t.bucket, t.objectKeys(), nil
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Week is the rolling window of the weekly quota.
@@ -49,10 +49,10 @@ func (s *Service) weekly(sc scope, now time.Time) int {
 func (s *Service) checkQuota(sc scope, now time.Time) error {
 	q := s.quota(sc)
 	if n := s.inFlight(sc); n >= q.Concurrent {
-		return spec.ConcurrentQuotaExceed.Err(fmt.Sprintf("%d export tasks are in progress in %s; the limit is %d", n, sc.region, q.Concurrent))
+		return errcode.ConcurrentQuotaExceed.Err(fmt.Sprintf("%d export tasks are in progress in %s; the limit is %d", n, sc.region, q.Concurrent))
 	}
 	if n := s.weekly(sc, now); n >= q.Weekly {
-		return spec.WeeklyQuotaExceed.Err(fmt.Sprintf("%d export tasks were submitted in %s in the last 7 days; the limit is %d", n, sc.region, q.Weekly))
+		return errcode.WeeklyQuotaExceed.Err(fmt.Sprintf("%d export tasks were submitted in %s in the last 7 days; the limit is %d", n, sc.region, q.Weekly))
 	}
 	return nil
 }
@@ -89,10 +89,10 @@ const (
 )
 
 // requestFaults maps each request fault kind to the error it answers.
-var requestFaults = map[string]*spec.Code{
-	FaultThrottle:      spec.Throttling,
-	FaultInternalError: spec.InternalError,
-	FaultUnavailable:   spec.ServiceUnavailable,
+var requestFaults = map[string]*errcode.Code{
+	FaultThrottle:      errcode.Throttling,
+	FaultInternalError: errcode.InternalError,
+	FaultUnavailable:   errcode.ServiceUnavailable,
 }
 
 // Fault is an injected failure. Account "" matches every account. Count is how many times it
@@ -155,11 +155,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TakeRequestFault is the API layer's fault hook, called once per authenticated request of
+// TakeRequestFault is what api.WithFaults calls once per authenticated request of
 // account: it consumes one firing of the first queued request fault (throttle, internal-error,
 // unavailable, in injection order) matching the account and returns the error the request
 // must answer, or nil.
-func (s *Service) TakeRequestFault(account string) *spec.Error {
+func (s *Service) TakeRequestFault(account string) *errcode.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.st.faults) == 0 {

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // region is the live form of a RegionSpec.
@@ -37,17 +37,17 @@ func (r *region) endpoint() string {
 
 // Region is one entry of DescribeRegions.
 type Region struct {
-	RegionId       string `json:"RegionId" xml:"RegionId"`
-	LocalName      string `json:"LocalName" xml:"LocalName"`
-	RegionEndpoint string `json:"RegionEndpoint" xml:"RegionEndpoint"`
-	Status         string `json:"Status" xml:"Status"`
+	RegionId       string `json:"RegionId"`
+	LocalName      string `json:"LocalName"`
+	RegionEndpoint string `json:"RegionEndpoint"`
+	Status         string `json:"Status"`
 }
 
 // DescribeRegionsResult is the answer of DescribeRegions (the API layer adds RequestId).
 type DescribeRegionsResult struct {
 	Regions struct {
-		Region []Region `json:"Region" xml:"Region"`
-	} `json:"Regions" xml:"Regions"`
+		Region []Region `json:"Region"`
+	} `json:"Regions"`
 }
 
 // DescribeRegionsRequest carries the parameters of DescribeRegions that change its answer.
@@ -81,11 +81,11 @@ func (s *Service) DescribeRegions(ctx context.Context, account string, req Descr
 // MissingParameter naming RegionId, unknown is InvalidRegionId.NotFound.
 func (s *Service) companionRegion(regionID string) (*region, error) {
 	if regionID == "" {
-		return nil, spec.MissingCommonParameter.Err("RegionId")
+		return nil, errcode.MissingCommonParameter.Err("RegionId")
 	}
 	r, ok := s.st.regions[regionID]
 	if !ok {
-		return nil, spec.InvalidRegionID.Err()
+		return nil, errcode.InvalidRegionID.Err()
 	}
 	return r, nil
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/exportimage/eic/reference/diskimage"
 	"github.com/exportimage/eic/reference/oss"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Pacing. Each Processing task has a writer goroutine (runExport) that streams the image's
@@ -206,7 +206,7 @@ func (s *Service) advance(t *task, now time.Time) {
 	allowed := bytesIn(now.Sub(t.started), speed, t.total)
 	if t.fault != nil && allowed >= t.faultAt {
 		if exited, err := t.run.waitFor(t.faultAt); exited && err != nil {
-			s.fail(t, now, spec.ExportImageFailed.Err())
+			s.fail(t, now, errcode.ExportImageFailed.Err())
 			return
 		}
 		t.done = t.faultAt
@@ -215,18 +215,18 @@ func (s *Service) advance(t *task, now time.Time) {
 		case FaultRemoveRole:
 			// The role is gone for good (until Reset): later exports fail check 9.
 			delete(s.st.accounts[t.sc.account].roles, DefaultRoleName)
-			s.fail(t, at, spec.NoSetRole.Err())
+			s.fail(t, at, errcode.NoSetRole.Err())
 		case FaultStoreFail:
 			t.run.breakStore()
-			s.fail(t, at, spec.ExportImageFailed.Err())
+			s.fail(t, at, errcode.ExportImageFailed.Err())
 		default:
-			s.fail(t, at, spec.ExportImageFailed.Err())
+			s.fail(t, at, errcode.ExportImageFailed.Err())
 		}
 		return
 	}
 	exited, err := t.run.waitFor(allowed)
 	if exited && err != nil {
-		s.fail(t, now, spec.ExportImageFailed.Err())
+		s.fail(t, now, errcode.ExportImageFailed.Err())
 		return
 	}
 	t.done = allowed
@@ -247,7 +247,7 @@ func (s *Service) start(t *task, at time.Time) bool {
 			for _, u := range uploads {
 				_ = u.Abort() // best effort: the upload was never written
 			}
-			s.fail(t, at, spec.ExportImageFailed.Err())
+			s.fail(t, at, errcode.ExportImageFailed.Err())
 			return false
 		}
 		uploads = append(uploads, u)
@@ -257,7 +257,7 @@ func (s *Service) start(t *task, at time.Time) bool {
 	s.setStatus(t, StatusProcessing)
 	names := make([]string, len(keys))
 	for i, d := range t.image.disks {
-		names[i] = t.image.spec.ID + "_" + d.objectPart() + ".raw"
+		names[i] = t.image.objectStem(d) + ".raw"
 	}
 	go runExport(t.run, exportJob{disks: t.image.disks, uploads: uploads, format: t.format, names: names, ident: int64(t.seq)})
 	return true
@@ -278,7 +278,7 @@ func (s *Service) commit(t *task, at time.Time) {
 				_ = s.store.Delete(context.Background(), t.bucket, k) // best effort
 			}
 			t.uploads = nil
-			s.fail(t, at, spec.ExportImageFailed.Err())
+			s.fail(t, at, errcode.ExportImageFailed.Err())
 			return
 		}
 	}
@@ -288,7 +288,7 @@ func (s *Service) commit(t *task, at time.Time) {
 }
 
 // fail ends a task as Failed with the error's code and message, leaving no object.
-func (s *Service) fail(t *task, at time.Time, e *spec.Error) {
+func (s *Service) fail(t *task, at time.Time, e *errcode.Error) {
 	if t.run != nil {
 		t.run.halt()
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/exportimage/eic/reference/diskimage"
 	"github.com/exportimage/eic/reference/oss"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // Task states (protocol.md E; Deleted is the cancelled state).
@@ -65,16 +65,15 @@ type task struct {
 	uploads  []oss.Upload
 }
 
-// objectKeys names the objects of the task, one per disk (docs/reference.md, Tasks):
+// objectKeys names the objects of the task, one per disk (objectStem):
 // <OSSPrefix>_<ImageId>_system.<ext>, <OSSPrefix>_<ImageId>_data_<device>.<ext>.
-// Real ECS: unknown for data disks and non-raw formats, and without OSSPrefix.
 func (t *task) objectKeys() []string {
 	if t.foreign() {
 		return []string{}
 	}
 	keys := make([]string, len(t.image.disks))
 	for i, d := range t.image.disks {
-		k := t.image.spec.ID + "_" + d.objectPart() + "." + t.format.Extension()
+		k := t.image.objectStem(d) + "." + t.format.Extension()
 		if t.prefix != "" {
 			k = t.prefix + "_" + k
 		}
@@ -204,27 +203,27 @@ func (s *Service) addTask(t *task) {
 
 // Task is one entry of DescribeTasks.
 type Task struct {
-	TaskId        string `json:"TaskId" xml:"TaskId"`
-	TaskAction    string `json:"TaskAction" xml:"TaskAction"`
-	TaskStatus    string `json:"TaskStatus" xml:"TaskStatus"`
-	SupportCancel string `json:"SupportCancel" xml:"SupportCancel"` // "true" or "false"
-	CreationTime  string `json:"CreationTime" xml:"CreationTime"`
-	FinishedTime  string `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
-	ResourceId    string `json:"ResourceId" xml:"ResourceId"` // the image ID
+	TaskId        string `json:"TaskId"`
+	TaskAction    string `json:"TaskAction"`
+	TaskStatus    string `json:"TaskStatus"`
+	SupportCancel string `json:"SupportCancel"` // "true" or "false"
+	CreationTime  string `json:"CreationTime"`
+	FinishedTime  string `json:"FinishedTime,omitempty"`
+	ResourceId    string `json:"ResourceId"` // the image ID
 }
 
 // TaskSet wraps the list as the SDK expects (an object, not an array).
 type TaskSet struct {
-	Task []Task `json:"Task" xml:"Task"`
+	Task []Task `json:"Task"`
 }
 
 // DescribeTasksResult is the answer of DescribeTasks (the API layer adds RequestId).
 type DescribeTasksResult struct {
-	RegionId   string  `json:"RegionId" xml:"RegionId"`
-	TotalCount int     `json:"TotalCount" xml:"TotalCount"`
-	PageNumber int     `json:"PageNumber" xml:"PageNumber"`
-	PageSize   int     `json:"PageSize" xml:"PageSize"`
-	TaskSet    TaskSet `json:"TaskSet" xml:"TaskSet"`
+	RegionId   string  `json:"RegionId"`
+	TotalCount int     `json:"TotalCount"`
+	PageNumber int     `json:"PageNumber"`
+	PageSize   int     `json:"PageSize"`
+	TaskSet    TaskSet `json:"TaskSet"`
 }
 
 func (t *task) wire() Task {
@@ -277,10 +276,10 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	}
 	ids := splitList(req.TaskIDs)
 	if len(ids) > 100 {
-		return out, spec.InvalidParameter.Err("TaskIds")
+		return out, errcode.InvalidParameter.Err("TaskIds")
 	}
 	if len(req.ResourceIDs) > 100 {
-		return out, spec.InvalidParameter.Err("ResourceIds")
+		return out, errcode.InvalidParameter.Err("ResourceIds")
 	}
 	sc := scope{account, req.RegionID}
 	ix := s.st.indexes[sc]
@@ -403,43 +402,43 @@ func mergedPage(list, foreign []*task, n, size int) []*task {
 
 // TaskAttribute is the answer of DescribeTaskAttribute (the API layer adds RequestId).
 type TaskAttribute struct {
-	RegionId             string               `json:"RegionId" xml:"RegionId"`
-	TaskId               string               `json:"TaskId" xml:"TaskId"`
-	TaskAction           string               `json:"TaskAction" xml:"TaskAction"`
-	TaskStatus           string               `json:"TaskStatus" xml:"TaskStatus"`
-	TaskProcess          string               `json:"TaskProcess" xml:"TaskProcess"` // "42%"
-	SupportCancel        string               `json:"SupportCancel" xml:"SupportCancel"`
-	CreationTime         string               `json:"CreationTime" xml:"CreationTime"`
-	FinishedTime         string               `json:"FinishedTime,omitempty" xml:"FinishedTime,omitempty"`
-	TotalCount           int                  `json:"TotalCount" xml:"TotalCount"`     // objects (disks)
-	SuccessCount         int                  `json:"SuccessCount" xml:"SuccessCount"` // objects committed
-	FailedCount          int                  `json:"FailedCount" xml:"FailedCount"`   // objects failed
-	OperationProgressSet OperationProgressSet `json:"OperationProgressSet" xml:"OperationProgressSet"`
+	RegionId             string               `json:"RegionId"`
+	TaskId               string               `json:"TaskId"`
+	TaskAction           string               `json:"TaskAction"`
+	TaskStatus           string               `json:"TaskStatus"`
+	TaskProcess          string               `json:"TaskProcess"` // "42%"
+	SupportCancel        string               `json:"SupportCancel"`
+	CreationTime         string               `json:"CreationTime"`
+	FinishedTime         string               `json:"FinishedTime,omitempty"`
+	TotalCount           int                  `json:"TotalCount"`   // objects (disks)
+	SuccessCount         int                  `json:"SuccessCount"` // objects committed
+	FailedCount          int                  `json:"FailedCount"`  // objects failed
+	OperationProgressSet OperationProgressSet `json:"OperationProgressSet"`
 }
 
 // OperationProgressSet wraps the per-object progress list.
 type OperationProgressSet struct {
-	OperationProgress []OperationProgress `json:"OperationProgress" xml:"OperationProgress"`
+	OperationProgress []OperationProgress `json:"OperationProgress"`
 }
 
 // OperationProgress is the state of one object of the task. OperationStatus is Success,
 // Failed, Processing (Waiting or Processing task) or Deleted (cancelled).
 type OperationProgress struct {
-	OperationStatus string         `json:"OperationStatus" xml:"OperationStatus"`
-	ErrorCode       string         `json:"ErrorCode,omitempty" xml:"ErrorCode,omitempty"`
-	ErrorMsg        string         `json:"ErrorMsg,omitempty" xml:"ErrorMsg,omitempty"`
-	RelatedItemSet  RelatedItemSet `json:"RelatedItemSet" xml:"RelatedItemSet"`
+	OperationStatus string         `json:"OperationStatus"`
+	ErrorCode       string         `json:"ErrorCode,omitempty"`
+	ErrorMsg        string         `json:"ErrorMsg,omitempty"`
+	RelatedItemSet  RelatedItemSet `json:"RelatedItemSet"`
 }
 
 // RelatedItemSet wraps the related items of an operation.
 type RelatedItemSet struct {
-	RelatedItem []RelatedItem `json:"RelatedItem" xml:"RelatedItem"`
+	RelatedItem []RelatedItem `json:"RelatedItem"`
 }
 
 // RelatedItem names the object: {Name: "OSSObject", Value: <key>}.
 type RelatedItem struct {
-	Name  string `json:"Name" xml:"Name"`
-	Value string `json:"Value" xml:"Value"`
+	Name  string `json:"Name"`
+	Value string `json:"Value"`
 }
 
 // DescribeTaskAttribute describes one task of the account in the region. Unknown tasks,
@@ -493,10 +492,10 @@ func (s *Service) CancelTask(ctx context.Context, account, regionID, taskID stri
 		return err
 	}
 	if !t.cancellable() {
-		return spec.TaskActionNotSupport.Err()
+		return errcode.TaskActionNotSupport.Err()
 	}
 	if !t.inFlight() {
-		return spec.TaskStatusIncorrect.Err()
+		return errcode.TaskStatusIncorrect.Err()
 	}
 	if t.foreign() { // a fixture ImportImage task: outside the export indexes
 		t.status, t.finished = StatusDeleted, s.clock.Now()
@@ -515,11 +514,11 @@ func (s *Service) findTask(account, regionID, taskID string) (*task, error) {
 		return nil, err
 	}
 	if taskID == "" {
-		return nil, spec.MissingCommonParameter.Err("TaskId")
+		return nil, errcode.MissingCommonParameter.Err("TaskId")
 	}
 	t := s.st.tasks[taskID]
 	if t == nil || t.sc != (scope{account, regionID}) {
-		return nil, spec.TaskNotFound.Err()
+		return nil, errcode.TaskNotFound.Err()
 	}
 	return t, nil
 }
@@ -530,14 +529,14 @@ func paging(number, size string) (int, int, error) {
 	if number != "" {
 		v, err := strconv.Atoi(number)
 		if err != nil || v < 1 {
-			return 0, 0, spec.InvalidParameter.Err("PageNumber")
+			return 0, 0, errcode.InvalidParameter.Err("PageNumber")
 		}
 		n = v
 	}
 	if size != "" {
 		v, err := strconv.Atoi(size)
 		if err != nil || v < 1 || v > 100 {
-			return 0, 0, spec.InvalidParameter.Err("PageSize")
+			return 0, 0, errcode.InvalidParameter.Err("PageSize")
 		}
 		sz = v
 	}
@@ -580,7 +579,7 @@ func timeRange(start, end string) (time.Time, time.Time, error) {
 		if t, err := time.Parse(TaskTimeLayout, v); err == nil {
 			return t.Add(wholeMinute), nil
 		}
-		return time.Time{}, spec.InvalidParameter.Err(name)
+		return time.Time{}, errcode.InvalidParameter.Err(name)
 	}
 	var err error
 	if start != "" {

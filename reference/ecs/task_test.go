@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/exportimage/eic/reference/diskimage"
-	"github.com/exportimage/eic/spec"
+	"github.com/exportimage/eic/spec/errcode"
 )
 
 // TestService_lifecycle follows a two-disk export in every format under the virtual clock:
@@ -137,7 +137,7 @@ func TestService_CancelTask(t *testing.T) {
 		if a.TaskStatus != StatusDeleted || a.SupportCancel != "false" {
 			t.Errorf("%s: %s cancel=%s, want Deleted false", id, a.TaskStatus, a.SupportCancel)
 		}
-		if err := s.CancelTask(ctx, "acme", "test-1", id); codeOf(err) != spec.TaskStatusIncorrect {
+		if err := s.CancelTask(ctx, "acme", "test-1", id); codeOf(err) != errcode.TaskStatusIncorrect {
 			t.Errorf("second cancel: %v, want TaskStatusIncorrect", err)
 		}
 	}
@@ -153,14 +153,14 @@ func TestService_CancelTask(t *testing.T) {
 	}
 	for _, c := range []struct {
 		account, region, id string
-		want                *spec.Code
+		want                *errcode.Code
 	}{
-		{"acme", "test-1", "t-nothere", spec.TaskNotFound},
-		{"zed", "test-1", p, spec.TaskNotFound},
-		{"acme", "test-2", p, spec.TaskNotFound},
-		{"acme", "", p, spec.MissingCommonParameter},
-		{"acme", "nowhere", p, spec.InvalidRegionID},
-		{"acme", "test-1", "", spec.MissingCommonParameter},
+		{"acme", "test-1", "t-nothere", errcode.TaskNotFound},
+		{"zed", "test-1", p, errcode.TaskNotFound},
+		{"acme", "test-2", p, errcode.TaskNotFound},
+		{"acme", "", p, errcode.MissingCommonParameter},
+		{"acme", "nowhere", p, errcode.InvalidRegionID},
+		{"acme", "test-1", "", errcode.MissingCommonParameter},
 	} {
 		if err := s.CancelTask(ctx, c.account, c.region, c.id); codeOf(err) != c.want {
 			t.Errorf("CancelTask(%s, %q, %q) = %v, want %s", c.account, c.region, c.id, err, c.want.Code)
@@ -174,13 +174,13 @@ func TestService_faults(t *testing.T) {
 	cases := []struct {
 		fault   Fault
 		process string
-		code    *spec.Code
+		code    *errcode.Code
 	}{
-		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 50}, "50%", spec.ExportImageFailed},
-		{Fault{Kind: FaultStoreFail, AtPercent: 30}, "30%", spec.ExportImageFailed},
-		{Fault{Kind: FaultRemoveRole, Account: "acme", AtPercent: 40}, "40%", spec.NoSetRole},
-		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 0}, "0%", spec.ExportImageFailed},
-		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 100}, "99%", spec.ExportImageFailed},
+		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 50}, "50%", errcode.ExportImageFailed},
+		{Fault{Kind: FaultStoreFail, AtPercent: 30}, "30%", errcode.ExportImageFailed},
+		{Fault{Kind: FaultRemoveRole, Account: "acme", AtPercent: 40}, "40%", errcode.NoSetRole},
+		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 0}, "0%", errcode.ExportImageFailed},
+		{Fault{Kind: FaultFailExport, Account: "acme", AtPercent: 100}, "99%", errcode.ExportImageFailed},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s@%d", c.fault.Kind, c.fault.AtPercent), func(t *testing.T) {
@@ -210,7 +210,7 @@ func TestService_faults(t *testing.T) {
 			// The slot is free; the fault fired once.
 			_, err := export(s, "acme", "test-1", "m-small", "acme-bkt")
 			if c.fault.Kind == FaultRemoveRole {
-				if codeOf(err) != spec.NoSetRole {
+				if codeOf(err) != errcode.NoSetRole {
 					t.Fatalf("after remove-role: %v, want NoSetRole", err)
 				}
 				return
@@ -247,7 +247,7 @@ func TestService_quotas(t *testing.T) {
 	s, _ := newTestService(t, smallFixtures)
 	mustSetQuota(t, s, "acme", "test-1", 1, 2)
 	mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt")
-	if _, err := export(s, "acme", "test-1", "m-small", "acme-bkt"); codeOf(err) != spec.ConcurrentQuotaExceed {
+	if _, err := export(s, "acme", "test-1", "m-small", "acme-bkt"); codeOf(err) != errcode.ConcurrentQuotaExceed {
 		t.Fatalf("second in flight: %v, want ConcurrentQuotaExceed", err)
 	}
 	if _, err := export(s, "acme", "test-2", "m-tiny2", "acme-bkt2"); err != nil {
@@ -257,7 +257,7 @@ func TestService_quotas(t *testing.T) {
 	mustExport(t, s, "acme", "test-1", "m-small", "acme-bkt")
 	s.Advance(time.Minute)
 	_, err := export(s, "acme", "test-1", "m-tiny", "acme-bkt")
-	if codeOf(err) != spec.WeeklyQuotaExceed {
+	if codeOf(err) != errcode.WeeklyQuotaExceed {
 		t.Fatalf("third in a week: %v, want WeeklyQuotaExceed", err)
 	}
 	s.Advance(Week - 2*time.Minute) // the first submission is exactly a week old
@@ -339,20 +339,20 @@ func TestService_DescribeTasks(t *testing.T) {
 	}
 	for _, c := range []struct {
 		req  DescribeTasksRequest
-		want *spec.Error
+		want *errcode.Error
 	}{
-		{DescribeTasksRequest{}, spec.MissingCommonParameter.Err("RegionId")},
-		{DescribeTasksRequest{RegionID: "nowhere"}, spec.InvalidRegionID.Err()},
-		{DescribeTasksRequest{RegionID: "test-1", PageNumber: "0"}, spec.InvalidParameter.Err("PageNumber")},
-		{DescribeTasksRequest{RegionID: "test-1", PageNumber: "x"}, spec.InvalidParameter.Err("PageNumber")},
-		{DescribeTasksRequest{RegionID: "test-1", PageSize: "101"}, spec.InvalidParameter.Err("PageSize")},
-		{DescribeTasksRequest{RegionID: "test-1", PageSize: "0"}, spec.InvalidParameter.Err("PageSize")},
-		{DescribeTasksRequest{RegionID: "test-1", StartTime: "yesterday"}, spec.InvalidParameter.Err("StartTime")},
-		{DescribeTasksRequest{RegionID: "test-1", EndTime: "2026-03-01"}, spec.InvalidParameter.Err("EndTime")},
-		{DescribeTasksRequest{RegionID: "test-1", TaskIDs: many}, spec.InvalidParameter.Err("TaskIds")},
+		{DescribeTasksRequest{}, errcode.MissingCommonParameter.Err("RegionId")},
+		{DescribeTasksRequest{RegionID: "nowhere"}, errcode.InvalidRegionID.Err()},
+		{DescribeTasksRequest{RegionID: "test-1", PageNumber: "0"}, errcode.InvalidParameter.Err("PageNumber")},
+		{DescribeTasksRequest{RegionID: "test-1", PageNumber: "x"}, errcode.InvalidParameter.Err("PageNumber")},
+		{DescribeTasksRequest{RegionID: "test-1", PageSize: "101"}, errcode.InvalidParameter.Err("PageSize")},
+		{DescribeTasksRequest{RegionID: "test-1", PageSize: "0"}, errcode.InvalidParameter.Err("PageSize")},
+		{DescribeTasksRequest{RegionID: "test-1", StartTime: "yesterday"}, errcode.InvalidParameter.Err("StartTime")},
+		{DescribeTasksRequest{RegionID: "test-1", EndTime: "2026-03-01"}, errcode.InvalidParameter.Err("EndTime")},
+		{DescribeTasksRequest{RegionID: "test-1", TaskIDs: many}, errcode.InvalidParameter.Err("TaskIds")},
 	} {
 		_, err := s.DescribeTasks(ctx, "acme", c.req)
-		if e, ok := err.(*spec.Error); !ok || e.Code != c.want.Code || e.Message != c.want.Message {
+		if e, ok := err.(*errcode.Error); !ok || e.Code != c.want.Code || e.Message != c.want.Message {
 			t.Errorf("%+v: %v, want %v", c.req, err, c.want)
 		}
 	}
@@ -399,12 +399,12 @@ func TestService_DescribeImages(t *testing.T) {
 	}
 	for _, c := range []struct {
 		req  DescribeImagesRequest
-		want *spec.Code
+		want *errcode.Code
 	}{
-		{DescribeImagesRequest{}, spec.MissingCommonParameter},
-		{DescribeImagesRequest{RegionID: "xx"}, spec.InvalidRegionID},
-		{DescribeImagesRequest{RegionID: "cn-hangzhou", PageSize: "1000"}, spec.InvalidParameter},
-		{DescribeImagesRequest{RegionID: "cn-hangzhou", DryRun: true}, spec.DryRunOperation},
+		{DescribeImagesRequest{}, errcode.MissingCommonParameter},
+		{DescribeImagesRequest{RegionID: "xx"}, errcode.InvalidRegionID},
+		{DescribeImagesRequest{RegionID: "cn-hangzhou", PageSize: "1000"}, errcode.InvalidParameter},
+		{DescribeImagesRequest{RegionID: "cn-hangzhou", DryRun: true}, errcode.DryRunOperation},
 	} {
 		if _, err := s.DescribeImages(ctx, "demo", c.req); codeOf(err) != c.want {
 			t.Errorf("%+v: %v, want %s", c.req, err, c.want.Code)
@@ -439,7 +439,7 @@ func TestService_Reset(t *testing.T) {
 	mustExport(t, s, "acme", "test-1", "m-small", "acme-bkt")
 	mustSetQuota(t, s, "acme", "test-1", 0, 0)
 	s.Advance(time.Minute)
-	if _, err := export(s, "acme", "test-1", "m-tiny", "acme-bkt"); codeOf(err) != spec.NoSetRole {
+	if _, err := export(s, "acme", "test-1", "m-tiny", "acme-bkt"); codeOf(err) != errcode.NoSetRole {
 		t.Fatalf("before reset: %v", err)
 	}
 	if err := s.Reset(); err != nil {
@@ -451,7 +451,7 @@ func TestService_Reset(t *testing.T) {
 	if again := mustExport(t, s, "acme", "test-1", "m-tiny", "acme-bkt"); again == first {
 		t.Errorf("first ID after reset = %s, the ID of a task before the reset", again)
 	}
-	if _, err := s.DescribeTaskAttribute(context.Background(), "acme", "test-1", "t-nothere"); codeOf(err) != spec.TaskNotFound {
+	if _, err := s.DescribeTaskAttribute(context.Background(), "acme", "test-1", "t-nothere"); codeOf(err) != errcode.TaskNotFound {
 		t.Errorf("unknown task: %v", err)
 	}
 }
@@ -555,17 +555,17 @@ func TestService_fixtureTasks(t *testing.T) {
 	// CancelTask: the action first, then the state; another account's or region's is not found.
 	for _, c := range []struct {
 		account, region, id string
-		want                *spec.Code
+		want                *errcode.Code
 	}{
-		{"acme", "test-1", "t-fx-old", spec.TaskActionNotSupport},
-		{"acme", "test-1", "t-fx-mid", spec.TaskActionNotSupport},
-		{"acme", "test-1", ex[0], spec.TaskStatusIncorrect},
-		{"acme", "test-1", "t-fx-zed", spec.TaskNotFound},
-		{"acme", "test-1", "t-fx-two", spec.TaskNotFound},
-		{"acme", "test-2", "t-fx-two", spec.TaskActionNotSupport},
-		{"acme", "test-1", "t-eic-no-such-task", spec.TaskNotFound},
+		{"acme", "test-1", "t-fx-old", errcode.TaskActionNotSupport},
+		{"acme", "test-1", "t-fx-mid", errcode.TaskActionNotSupport},
+		{"acme", "test-1", ex[0], errcode.TaskStatusIncorrect},
+		{"acme", "test-1", "t-fx-zed", errcode.TaskNotFound},
+		{"acme", "test-1", "t-fx-two", errcode.TaskNotFound},
+		{"acme", "test-2", "t-fx-two", errcode.TaskActionNotSupport},
+		{"acme", "test-1", "t-eic-no-such-task", errcode.TaskNotFound},
 		{"acme", "test-1", "t-fx-imp", nil},
-		{"acme", "test-1", "t-fx-imp", spec.TaskStatusIncorrect},
+		{"acme", "test-1", "t-fx-imp", errcode.TaskStatusIncorrect},
 	} {
 		if err := s.CancelTask(ctx, c.account, c.region, c.id); codeOf(err) != c.want {
 			t.Errorf("CancelTask(%s, %s, %s) = %v, want %v", c.account, c.region, c.id, err, c.want)

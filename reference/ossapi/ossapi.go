@@ -43,16 +43,12 @@ type Entry struct {
 // Handler serves the OSS API.
 type Handler struct {
 	d   Domain
-	now func() time.Time
+	now func() time.Time // time.Now: signatures are checked against the wall clock, never the domain's virtual one
 	log func(Entry)
 }
 
 // Option configures New.
 type Option func(*Handler)
-
-// WithWallClock sets the clock signatures and presigned URLs are checked against
-// (default time.Now); like the ECS API, not the domain's virtual clock.
-func WithWallClock(now func() time.Time) Option { return func(h *Handler) { h.now = now } }
 
 // WithLog receives one Entry per request.
 func WithLog(f func(Entry)) Option { return func(h *Handler) { h.log = f } }

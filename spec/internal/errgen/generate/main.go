@@ -1,4 +1,4 @@
-// Command generate writes spec/errors_gen.go from the x-eic-errors table of spec/openapi.yaml.
+// Command generate writes spec/errcode/rows_gen.go and spec/errors_gen.go from the x-eic-errors table of spec/openapi.yaml.
 // Run it through `go generate ./spec`.
 package main
 
@@ -12,13 +12,16 @@ import (
 
 func main() {
 	in := flag.String("in", "openapi.yaml", "the OpenAPI document")
-	out := flag.String("out", "errors_gen.go", "the Go file to write")
+	rowsOut := flag.String("rows", "errcode/rows_gen.go", "the Go file of the rows (package errcode)")
+	out := flag.String("out", "errors_gen.go", "the Go file of spec's names for the rows")
 	flag.Parse()
 	doc, err := os.ReadFile(*in)
 	if err == nil {
-		var src []byte
-		if src, err = errgen.Generate(doc); err == nil {
-			err = os.WriteFile(*out, src, 0o644)
+		var rows, aliases []byte
+		if rows, aliases, err = errgen.Generate(doc); err == nil {
+			if err = os.WriteFile(*rowsOut, rows, 0o644); err == nil {
+				err = os.WriteFile(*out, aliases, 0o644)
+			}
 		}
 	}
 	if err != nil {
