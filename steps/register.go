@@ -181,6 +181,9 @@ func (w *world) guard(fn any) any {
 	}).Interface()
 }
 
+// reasonInterrupted is the skip reason of the scenarios a cancelled run did not start.
+const reasonInterrupted = "not run: the run was interrupted"
+
 func (w *world) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
 	w.pickle = sc
 	w.started = time.Now()
@@ -189,6 +192,10 @@ func (w *world) before(ctx context.Context, sc *godog.Scenario) (context.Context
 		w.tags[t.Name] = true
 	}
 	w.location = w.cfg.locationOf(sc)
+	if ctx.Err() != nil {
+		_ = w.skipf("%s", reasonInterrupted)
+		return ctx, nil
+	}
 	if a, err := w.cfg.Fixtures.account("main"); err == nil {
 		w.account = a
 	} else {
@@ -225,7 +232,11 @@ func (w *world) afterStep(ctx context.Context, st *godog.Step, status godog.Step
 }
 
 func (w *world) after(ctx context.Context, sc *godog.Scenario, err error) (context.Context, error) {
-	w.deleteObjects(ctx)
+	// Cleanup outlives an interrupt: the objects a scenario created are deleted even when the
+	// run's context is cancelled, within a bounded time.
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	w.deleteObjects(cleanup)
+	cancel()
 	if w.cfg.results == nil {
 		return ctx, nil
 	}

@@ -66,6 +66,9 @@ type Report struct {
 	Duration    string    `json:"duration"`
 	// Verdict is pass, fail or inconclusive (see the Verdict constants); ExitCode maps it.
 	Verdict string `json:"verdict"`
+	// Interrupted names the signal that stopped the run before its end (eic run on Ctrl-C);
+	// an interrupted run is inconclusive whatever its counts.
+	Interrupted string `json:"interrupted,omitempty"`
 	// Reason explains a verdict other than pass, in one sentence.
 	Reason    string           `json:"reason,omitempty"`
 	Summary   Summary          `json:"summary"`
@@ -319,7 +322,8 @@ func judge(id IDResult, results []ScenarioResult) IDResult {
 	return id
 }
 
-// Decide sets Verdict and Reason from the counts, Strict, MinCoverage and Drift: fail when a
+// Decide sets Verdict and Reason from the counts, Strict, MinCoverage and Drift: inconclusive
+// when the run was interrupted; fail when a
 // counted scenario failed (or, with Strict, on message drift); otherwise inconclusive when no
 // scenario was selected, none ran (all skipped) or coverage is under MinCoverage; otherwise
 // pass.
@@ -327,6 +331,11 @@ func (r *Report) Decide() {
 	r.Verdict, r.Reason = VerdictPass, ""
 	sum := r.Summary
 	switch {
+	case r.Interrupted != "":
+		// Scenarios cut off by the interrupt fail for want of time, not of conformance.
+		r.Verdict = VerdictInconclusive
+		r.Reason = fmt.Sprintf("interrupted by %s: %d of %d scenario(s) passed, %d failed (the last ones may be the interrupt itself)",
+			r.Interrupted, sum.Passed, sum.Scenarios, sum.Failed)
 	case sum.Failed > 0:
 		r.Verdict = VerdictFail
 		r.Reason = fmt.Sprintf("%d scenario(s) failed", sum.Failed)
@@ -413,8 +422,11 @@ func (r Report) WriteSummary(w io.Writer) {
 	if r.Reason != "" {
 		fmt.Fprintf(w, "eic: verdict %s: %s\n", strings.ToUpper(r.Verdict), r.Reason)
 	}
+	notRun := 0
 	for _, s := range r.Scenarios {
 		switch {
+		case s.Status == "skipped" && s.Reason == reasonInterrupted:
+			notRun++
 		case s.Status == "failed" && s.Assumption() && !r.Strict:
 			fmt.Fprintf(w, "eic: assumption not met: %s %s\n", s.Location, s.Name)
 		case s.Status == "failed" || s.Status == "undefined":
@@ -422,6 +434,9 @@ func (r Report) WriteSummary(w io.Writer) {
 		case s.Status == "skipped":
 			fmt.Fprintf(w, "eic: skipped %s %s: %s\n", s.Location, s.Name, s.Reason)
 		}
+	}
+	if notRun > 0 {
+		fmt.Fprintf(w, "eic: %d scenario(s) %s\n", notRun, reasonInterrupted)
 	}
 	for _, d := range r.Drift {
 		fmt.Fprintf(w, "eic: message drift %s %s (%s): documented %q, got %q\n", d.Location, d.Code, d.ID, d.Documented, d.Got)

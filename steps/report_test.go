@@ -65,25 +65,27 @@ func TestReport_Decide(t *testing.T) {
 		strict   bool
 		min      float64
 		drift    []MessageDrift
+		intr     string
 		want     string
 		exit     int
 		inReason string
 	}{
-		{"one passed", []ScenarioResult{pass, skip}, false, 0, nil, VerdictPass, 0, ""},
-		{"one failed", []ScenarioResult{pass, fail}, false, 0, nil, VerdictFail, 1, "1 scenario"},
-		{"nothing selected", nil, false, 0, nil, VerdictInconclusive, 3, "no scenario selected"},
-		{"all skipped", []ScenarioResult{skip, skip}, false, 0, nil, VerdictInconclusive, 3, "2: no credentials"},
-		{"passed but proved no ID", []ScenarioResult{untagged, skip}, false, 0, nil, VerdictInconclusive, 3, "no documented rule"},
-		{"own regressions only", []ScenarioResult{untagged}, false, 0, nil, VerdictPass, 0, ""},
-		{"own regressions under an explicit minimum", []ScenarioResult{untagged}, false, 0.1, nil, VerdictInconclusive, 3, "--min-coverage"},
-		{"under min coverage", []ScenarioResult{pass}, false, 0.5, nil, VerdictInconclusive, 3, "--min-coverage 50%"},
-		{"drift reported", []ScenarioResult{pass}, false, 0, drift, VerdictPass, 0, ""},
-		{"drift strict", []ScenarioResult{pass}, true, 0, drift, VerdictFail, 1, "message drift"},
+		{"one passed", []ScenarioResult{pass, skip}, false, 0, nil, "", VerdictPass, 0, ""},
+		{"one failed", []ScenarioResult{pass, fail}, false, 0, nil, "", VerdictFail, 1, "1 scenario"},
+		{"nothing selected", nil, false, 0, nil, "", VerdictInconclusive, 3, "no scenario selected"},
+		{"all skipped", []ScenarioResult{skip, skip}, false, 0, nil, "", VerdictInconclusive, 3, "2: no credentials"},
+		{"passed but proved no ID", []ScenarioResult{untagged, skip}, false, 0, nil, "", VerdictInconclusive, 3, "no documented rule"},
+		{"own regressions only", []ScenarioResult{untagged}, false, 0, nil, "", VerdictPass, 0, ""},
+		{"own regressions under an explicit minimum", []ScenarioResult{untagged}, false, 0.1, nil, "", VerdictInconclusive, 3, "--min-coverage"},
+		{"under min coverage", []ScenarioResult{pass}, false, 0.5, nil, "", VerdictInconclusive, 3, "--min-coverage 50%"},
+		{"drift reported", []ScenarioResult{pass}, false, 0, drift, "", VerdictPass, 0, ""},
+		{"drift strict", []ScenarioResult{pass}, true, 0, drift, "", VerdictFail, 1, "message drift"},
+		{"interrupted after a pass and a failure", []ScenarioResult{pass, fail}, false, 0, nil, "signal", VerdictInconclusive, 3, "interrupted by signal: 1 of 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rep := BuildReport(tt.results, tt.strict)
-			rep.MinCoverage, rep.Drift = tt.min, tt.drift
+			rep.MinCoverage, rep.Drift, rep.Interrupted = tt.min, tt.drift, tt.intr
 			rep.Decide()
 			if rep.Verdict != tt.want || rep.ExitCode() != tt.exit || !strings.Contains(rep.Reason, tt.inReason) {
 				t.Errorf("verdict = %q exit %d reason %q, want %q exit %d reason containing %q",

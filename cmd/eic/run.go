@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/exportimage/eic/internal/endpoint"
@@ -26,7 +28,8 @@ Exit codes:
   2  the run could not start: bad flag or tag expression, endpoint unreachable, credentials or
      control token refused, output file not writable (one line on stderr, nothing was run)
   3  INCONCLUSIVE: nothing was proven — no scenario selected, every scenario skipped (the reason
-     is printed: missing credentials, fixtures, control API), or coverage under --min-coverage
+     is printed: missing credentials, fixtures, control API), coverage under --min-coverage,
+     or the run was interrupted (Ctrl-C: what ran is reported, created objects are deleted)
 `
 
 // runRun is eic run: the conformance suite against --endpoint, or against the embedded
@@ -138,7 +141,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	opts := steps.RunOptions{Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
+	// Ctrl-C (or SIGTERM) cancels the scenarios' requests; what ran is still reported, with
+	// verdict INCONCLUSIVE. A second signal kills the process as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+
+	opts := steps.RunOptions{Context: ctx, Config: cfg, Tags: *tags, Format: godogFormat, Output: stdout,
 		Strict: *strict, MinCoverage: *minCoverage, Embedded: embedded, Extra: extra, PageLink: page}
 	if base != nil {
 		opts.KnownFailure = conformance.KnownFailure(base, *strict)
@@ -147,6 +156,10 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "eic run: %v\n", oneLine(err.Error()))
 		return 2
+	}
+	if ctx.Err() != nil {
+		rep.Interrupted = "signal"
+		rep.Decide()
 	}
 	var diff *conformance.Diff
 	if base != nil {
