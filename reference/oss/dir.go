@@ -269,7 +269,7 @@ func (d *Dir) Create(ctx context.Context, bucket, key string) (Upload, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oss: create %s/%s: %w", bucket, key, err)
 	}
-	return &dirUpload{d: d, ctx: ctx, bucket: bucket, key: key, f: f, md5: md5.New()}, nil
+	return &dirUpload{uploadState: uploadState{ctx: ctx, bucket: bucket, key: key}, d: d, f: f, md5: md5.New()}, nil
 }
 
 func (d *Dir) Stat(ctx context.Context, bucket, key string) (Object, error) {
@@ -544,29 +544,18 @@ func unescapeKey(enc string) (string, bool) {
 }
 
 type dirUpload struct {
-	d           *Dir
-	ctx         context.Context
-	bucket, key string
-
-	mu   sync.Mutex
+	uploadState
+	d    *Dir
 	f    *os.File
 	md5  hash.Hash
 	size int64
-	err  error // sticky failure of Write
-	done bool
 }
 
 func (u *dirUpload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return 0, ErrAborted
-	}
-	if u.err == nil {
-		u.err = ctxErr(u.ctx, "write "+u.bucket+"/"+u.key)
-	}
-	if u.err != nil {
-		return 0, u.err
+	if err := u.writable(); err != nil {
+		return 0, err
 	}
 	n, err := u.f.Write(p)
 	u.md5.Write(p[:n])
@@ -581,10 +570,9 @@ func (u *dirUpload) Write(p []byte) (int, error) {
 func (u *dirUpload) Commit() (Object, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return Object{}, ErrAborted
+	if err := u.end(); err != nil {
+		return Object{}, err
 	}
-	u.done = true
 	o, err := u.commit()
 	u.f.Close() // already closed on success; the error, if any, does not matter now
 	os.Remove(u.f.Name())
@@ -592,10 +580,7 @@ func (u *dirUpload) Commit() (Object, error) {
 }
 
 func (u *dirUpload) commit() (Object, error) {
-	if u.err != nil {
-		return Object{}, u.err
-	}
-	if err := ctxErr(u.ctx, "commit "+u.bucket+"/"+u.key); err != nil {
+	if err := u.committable(); err != nil {
 		return Object{}, err
 	}
 	wrap := func(err error) error { return fmt.Errorf("oss: commit %s/%s: %w", u.bucket, u.key, err) }
@@ -655,10 +640,9 @@ func (u *dirUpload) commit() (Object, error) {
 func (u *dirUpload) Abort() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return ErrAborted
+	if err := u.end(); err != nil {
+		return err
 	}
-	u.done = true
 	u.f.Close() // only the removal matters
 	if err := os.Remove(u.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("oss: abort %s/%s: %w", u.bucket, u.key, err)

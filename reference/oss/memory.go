@@ -121,7 +121,7 @@ func (m *Memory) Create(ctx context.Context, bucket, key string) (Upload, error)
 	if _, err := m.bucket(bucket); err != nil {
 		return nil, err
 	}
-	u := &memUpload{m: m, ctx: ctx, bucket: bucket, key: key}
+	u := &memUpload{uploadState: uploadState{ctx: ctx, bucket: bucket, key: key}, m: m}
 	m.live[u] = struct{}{}
 	return u, nil
 }
@@ -230,27 +230,16 @@ func (m *Memory) object(ctx context.Context, op, bucket, key string) (*memObject
 }
 
 type memUpload struct {
-	m           *Memory
-	ctx         context.Context
-	bucket, key string
-
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	err  error // sticky failure of Write
-	done bool
+	uploadState
+	m   *Memory
+	buf bytes.Buffer
 }
 
 func (u *memUpload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return 0, ErrAborted
-	}
-	if u.err == nil {
-		u.err = ctxErr(u.ctx, "write "+u.bucket+"/"+u.key)
-	}
-	if u.err != nil {
-		return 0, u.err
+	if err := u.writable(); err != nil {
+		return 0, err
 	}
 	return u.buf.Write(p)
 }
@@ -258,16 +247,12 @@ func (u *memUpload) Write(p []byte) (int, error) {
 func (u *memUpload) Commit() (Object, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return Object{}, ErrAborted
+	if err := u.end(); err != nil {
+		return Object{}, err
 	}
-	u.done = true
 	data := u.buf.Bytes()
 	u.buf = bytes.Buffer{}
-	err := u.err
-	if err == nil {
-		err = ctxErr(u.ctx, "commit "+u.bucket+"/"+u.key)
-	}
+	err := u.committable()
 
 	m := u.m
 	m.mu.Lock()
@@ -292,10 +277,9 @@ func (u *memUpload) Commit() (Object, error) {
 func (u *memUpload) Abort() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.done {
-		return ErrAborted
+	if err := u.end(); err != nil {
+		return err
 	}
-	u.done = true
 	u.buf = bytes.Buffer{}
 	u.m.mu.Lock()
 	delete(u.m.live, u)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -167,6 +168,46 @@ func checkNames(bucket, key string) error {
 		return err
 	}
 	return CheckKey(key)
+}
+
+// uploadState is the lifecycle every store's Upload shares: a write fails once the upload is
+// ended (ErrAborted) or its context is done, and a failure sticks; Commit and Abort end it once.
+// The embedding upload holds mu while it calls these methods.
+type uploadState struct {
+	ctx         context.Context
+	bucket, key string
+
+	mu   sync.Mutex
+	err  error // sticky failure of Write
+	done bool
+}
+
+// writable is the check before each Write.
+func (u *uploadState) writable() error {
+	if u.done {
+		return ErrAborted
+	}
+	if u.err == nil {
+		u.err = ctxErr(u.ctx, "write "+u.bucket+"/"+u.key)
+	}
+	return u.err
+}
+
+// end marks the upload ended by Commit or Abort; ErrAborted when it already was.
+func (u *uploadState) end() error {
+	if u.done {
+		return ErrAborted
+	}
+	u.done = true
+	return nil
+}
+
+// committable is what Commit must refuse with: the sticky write failure or a done context.
+func (u *uploadState) committable() error {
+	if u.err != nil {
+		return u.err
+	}
+	return ctxErr(u.ctx, "commit "+u.bucket+"/"+u.key)
 }
 
 func ctxErr(ctx context.Context, op string) error {
