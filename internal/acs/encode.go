@@ -29,16 +29,7 @@ func PercentEncode(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 2*n)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
-	}
+	writeEncoded(&b, s)
 	return b.String()
 }
 
@@ -96,14 +87,18 @@ func encodedLen(s string) int {
 }
 
 // writeEncoded writes PercentEncode(s).
-func writeEncoded(b *strings.Builder, s string) {
+func writeEncoded(b *strings.Builder, s string) { writeEscaped(b, s, "%") }
+
+// writeEscaped writes s with each reserved byte as pct followed by its two upper-case hex
+// digits: "%" for PercentEncode, "%25" for PercentEncode applied twice.
+func writeEscaped(b *strings.Builder, s, pct string) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if unreserved(c) {
 			b.WriteByte(c)
 			continue
 		}
-		b.WriteByte('%')
+		b.WriteString(pct)
 		b.WriteByte(upperHex[c>>4])
 		b.WriteByte(upperHex[c&15])
 	}

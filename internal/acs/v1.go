@@ -55,18 +55,7 @@ func encodedTwiceLen(s string) int {
 }
 
 // writeEncodedTwice writes PercentEncode(PercentEncode(s)).
-func writeEncodedTwice(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if unreserved(c) {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteString("%25")
-		b.WriteByte(upperHex[c>>4])
-		b.WriteByte(upperHex[c&15])
-	}
-}
+func writeEncodedTwice(b *strings.Builder, s string) { writeEscaped(b, s, "%25") }
 
 // SignatureV1 is base64(HMAC-SHA1(key = secret + "&", stringToSign)).
 func SignatureV1(secret, stringToSign string) string {
