@@ -17,21 +17,13 @@ import (
 // writesInFlight is how many positioned writes a writer keeps in flight on a regular file.
 const writesInFlight = 4
 
-// readAhead reads chunks of src in order on a second goroutine, at most a few chunks ahead,
-// and hands each to fn on the caller's goroutine, so reading overlaps writing. Bytes of a
-// chunk past size read as zeros (a last cluster stored whole), and so does a chunk outside
-// every extent when src is a Source (chunks must then be in ascending order). fn must not
-// keep data.
-func readAhead(src io.ReaderAt, size int64, chunks []Extent, fn func(off int64, data []byte) error) error {
-	return copyChunks(src, size, chunks, 1, func(i int, data []byte) error {
-		return fn(chunks[i].Offset, data)
-	}, nil)
-}
-
-// copyChunks is readAhead with writers goroutines calling fn(i, data) for chunk i. With
-// writers <= 1 fn runs on the caller's goroutine in chunk order; with more it runs on
-// writers goroutines at once, in no particular order, so fn must be safe for that (a
-// WriteAt at an offset computed from i). done, if not nil, is called on the caller's
+// copyChunks reads chunks of src in order on a second goroutine, at most a few chunks ahead,
+// and hands chunk i to fn(i, data), so reading overlaps writing. Bytes of a chunk past size
+// read as zeros (a last cluster stored whole), and so does a chunk outside every extent when
+// src is a Source (chunks must then be in ascending order). With writers <= 1 fn runs on the
+// caller's goroutine in chunk order (a stream); with more it runs on writers goroutines at
+// once, in no particular order, so fn must be safe for that (a WriteAt at an offset computed
+// from i). done, if not nil, is called on the caller's
 // goroutine with the end of chunks[k] whenever every chunk up to k has been through fn, in
 // ascending order (for progress). The first error stops the copy and is returned; fn is not
 // called after it. fn must not keep data. Buffers: writers+2 chunks of the longest length.
