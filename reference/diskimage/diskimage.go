@@ -146,11 +146,6 @@ var ErrUnalignedSize = errors.New("diskimage: virtual size is not a multiple of 
 // SectorSize is the sector size of every format here.
 const SectorSize = 512
 
-// Convert writes src to dst in format to. It is Write under the name the CLI uses.
-func Convert(dst io.Writer, src Source, to Format, opt Options) error {
-	return Write(dst, src, to, opt)
-}
-
 // Write streams src to w as an image of format f. Writers never seek w unless it is an
 // *os.File opened on a regular file, where long zero runs of raw-layout output (fixed VHD)
 // are skipped with Seek and the file is truncated to length at the end.
