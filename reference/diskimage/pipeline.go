@@ -14,6 +14,12 @@ import (
 // positioned writes are in flight (what qemu-img does with its coroutines: one write at a
 // time waits on the page cache's allocation and write-back throttling, several overlap it).
 
+// copyChunk is the read size writers use over extents.
+const copyChunk = 1 << 20
+
+// zeroChunk is a shared, never-written buffer of zeros.
+var zeroChunk = make([]byte, copyChunk)
+
 // writesInFlight is how many positioned writes a writer keeps in flight on a regular file.
 const writesInFlight = 4
 
