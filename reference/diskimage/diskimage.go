@@ -142,10 +142,10 @@ const SectorSize = 512
 
 // Write writes src to w as an image of format f, starting where w's offset stands. On an
 // io.Writer that is not a regular *os.File it streams: w is never seeked. On a regular file
-// (not opened with O_APPEND) the qcow2, vhd, vdi and plain raw writers write their data with
-// positioned writes (WriteAt), several at once, leave all-zero 64 KiB runs of vhd and raw
-// layouts as holes, and leave the offset at the end of the image; the bytes are those of the
-// stream.
+// (not opened with O_APPEND) the qcow2 and vdi writers write their data with positioned
+// writes (WriteAt), several at once, and leave the offset at the end of the image; the vhd
+// and plain raw writers skip all-zero 64 KiB runs with Seek (holes) and truncate the file to
+// length at the end. The bytes are those of the stream either way.
 func Write(w io.Writer, src Source, f Format, opt Options) error {
 	if src.Size() < 0 {
 		return fmt.Errorf("diskimage: negative virtual size %d", src.Size())

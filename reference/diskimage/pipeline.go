@@ -202,37 +202,3 @@ func (o *fileAt) end(off int64) error {
 	_, err := o.f.Seek(o.base+off, io.SeekStart)
 	return err
 }
-
-// writeSparse writes p at off, leaving each all-zero holeUnit of p (counted from its start)
-// unwritten: a hole, which reads as zeros once the file extends past it.
-func (o *fileAt) writeSparse(p []byte, off int64) error {
-	for len(p) > 0 {
-		n := min(len(p), holeUnit)
-		if n == holeUnit && isZero(p[:n]) {
-			p, off = p[n:], off+int64(n)
-			continue
-		}
-		end := n // the run of units that are not holes, written in one call
-		for end < len(p) {
-			k := min(len(p)-end, holeUnit)
-			if k == holeUnit && isZero(p[end:end+k]) {
-				break
-			}
-			end += k
-		}
-		if _, err := o.WriteAt(p[:end], off); err != nil {
-			return err
-		}
-		p, off = p[end:], off+int64(end)
-	}
-	return nil
-}
-
-// finish makes the file end at off (truncating or extending it: a trailing hole) and leaves
-// its offset there, as a raw-layout stream writer does.
-func (o *fileAt) finish(off int64) error {
-	if err := o.f.Truncate(o.base + off); err != nil {
-		return err
-	}
-	return o.end(off)
-}

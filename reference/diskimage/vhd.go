@@ -103,6 +103,10 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 	batBytes := ceilDiv(nBlocks*4, 512) * 512
 	// On a regular file, zero runs inside blocks become holes (as qemu-img leaves them) rather
 	// than written zeros; on a stream they are written.
+	out, err := newRawOut(w)
+	if err != nil {
+		return err
+	}
 	footer := vhdFooter(size, vhdTypeDynamic, 512, seed)
 	be := binary.BigEndian
 
@@ -125,71 +129,31 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 		sector += (vhdBitmap + vhdBlock) / 512
 		return nil
 	})
-	// Each block: its sector bitmap, then its data read in chunks ahead of the writes. On a
-	// regular file the chunks go by writesInFlight positioned writes at once.
-	bitmap := bytes.Repeat([]byte{0xff}, vhdBitmap)
-	var chunks []Extent
-	var at []int64 // file offset of each chunk
-	pos := 1536 + batBytes
-	_ = m.each(func(i int64) error {
-		pos += vhdBitmap
-		for off := i * vhdBlock; off < (i+1)*vhdBlock; off += copyChunk {
-			chunks = append(chunks, Extent{Offset: off, Length: copyChunk})
-			at = append(at, pos)
-			pos += copyChunk
-		}
-		return nil
-	})
-	prog := newProgress(opt.Progress, src)
-	reach := func(end int64) { prog.reach(min(end, size)) }
-	if fa := positioned(w); fa != nil {
-		for _, p := range []struct {
-			b   []byte
-			off int64
-		}{{footer, 0}, {dyn, 512}, {bat, 1536}} {
-			if _, err := fa.WriteAt(p.b, p.off); err != nil {
-				return err
-			}
-		}
-		err = copyChunks(src, size, chunks, writesInFlight, func(i int, data []byte) error {
-			if chunks[i].Offset%vhdBlock == 0 {
-				if _, err := fa.WriteAt(bitmap, at[i]-vhdBitmap); err != nil {
-					return err
-				}
-			}
-			return fa.writeSparse(data, at[i])
-		}, reach)
-		if err != nil {
-			return err
-		}
-		if _, err := fa.WriteAt(footer, pos); err != nil {
-			return err
-		}
-		if err := fa.finish(pos + 512); err != nil {
-			return err
-		}
-		prog.finish()
-		return nil
-	}
-
-	// A stream: zero runs inside blocks are written.
-	out, err := newRawOut(w)
-	if err != nil {
-		return err
-	}
 	for _, b := range [][]byte{footer, dyn, bat} {
 		if err := out.data(b); err != nil {
 			return err
 		}
 	}
+
+	// Each block: its sector bitmap, then its data read in chunks one ahead of the writes.
+	prog := newProgress(opt.Progress, src)
+	bitmap := bytes.Repeat([]byte{0xff}, vhdBitmap)
+	var chunks []Extent
+	_ = m.each(func(i int64) error {
+		for off := i * vhdBlock; off < (i+1)*vhdBlock; off += copyChunk {
+			chunks = append(chunks, Extent{Offset: off, Length: copyChunk})
+		}
+		return nil
+	})
 	err = copyChunks(src, size, chunks, 1, func(i int, data []byte) error {
-		if chunks[i].Offset%vhdBlock == 0 {
+		off := chunks[i].Offset
+		if off%vhdBlock == 0 {
 			if err := out.data(bitmap); err != nil {
 				return err
 			}
 		}
 		return out.data(data)
-	}, reach)
+	}, func(end int64) { prog.reach(min(end, size)) })
 	if err != nil {
 		return err
 	}
@@ -204,29 +168,15 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 }
 
 func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
-	prog := newProgress(opt.Progress, src)
-	footer := vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed)
-	if fa := positioned(w); fa != nil {
-		if err := copyRawLayoutAt(fa, src, prog); err != nil {
-			return err
-		}
-		if _, err := fa.WriteAt(footer, src.Size()); err != nil {
-			return err
-		}
-		if err := fa.finish(src.Size() + int64(len(footer))); err != nil {
-			return err
-		}
-		prog.finish()
-		return nil
-	}
 	out, err := newRawOut(w)
 	if err != nil {
 		return err
 	}
+	prog := newProgress(opt.Progress, src)
 	if err := copyRawLayout(out, src, prog); err != nil {
 		return err
 	}
-	if err := out.data(footer); err != nil {
+	if err := out.data(vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed)); err != nil {
 		return err
 	}
 	if err := out.close(); err != nil {
@@ -241,21 +191,11 @@ func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
 // file ends at exactly Size; on a stream the zeros are written. It is what "convert to raw"
 // means for a user; Write(…, Raw, …) writes the raw.tar.gz object ECS exports instead.
 func WritePlain(w io.Writer, src Source, opt Options) error {
-	prog := newProgress(opt.Progress, src)
-	if fa := positioned(w); fa != nil {
-		if err := copyRawLayoutAt(fa, src, prog); err != nil {
-			return err
-		}
-		if err := fa.finish(src.Size()); err != nil {
-			return err
-		}
-		prog.finish()
-		return nil
-	}
 	out, err := newRawOut(w)
 	if err != nil {
 		return err
 	}
+	prog := newProgress(opt.Progress, src)
 	if err := copyRawLayout(out, src, prog); err != nil {
 		return err
 	}
@@ -291,27 +231,6 @@ func copyRawLayout(out *rawOut, src Source, prog *progress) error {
 		pos = e.End()
 	}
 	return out.zeros(src.Size() - pos)
-}
-
-// copyRawLayoutAt writes src's extents to fa at their guest offsets, writesInFlight writes
-// at once, leaving holes for zeros; the caller makes the file end where it should.
-func copyRawLayoutAt(fa *fileAt, src Source, prog *progress) error {
-	var chunks []Extent
-	var pos int64
-	for _, e := range src.Extents() {
-		if e.Offset < pos || e.End() > src.Size() || e.Length <= 0 {
-			return fmt.Errorf("diskimage: source extent [%d,%d) breaks the contract", e.Offset, e.End())
-		}
-		for off := e.Offset; off < e.End(); {
-			n := min(2*copyChunk, e.End()-off)
-			chunks = append(chunks, Extent{Offset: off, Length: n})
-			off += n
-		}
-		pos = e.End()
-	}
-	return copyChunks(src, src.Size(), chunks, writesInFlight, func(i int, data []byte) error {
-		return fa.writeSparse(data, chunks[i].Offset)
-	}, prog.reach)
 }
 
 // rawOut writes a raw-layout stream. On a seekable regular file, zero runs of 64 KiB or more
