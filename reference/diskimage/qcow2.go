@@ -4,7 +4,8 @@ package diskimage
 // `qemu-img convert -O qcow2`.
 //
 // Writer layout (everything computable from the list of non-zero guest clusters, so the output
-// is strictly sequential and needs no seeking):
+// can be a stream that is never seeked; on a regular file the data clusters are written with
+// several positioned writes in flight instead):
 //
 //	[header] [refcount table] [refcount blocks] [L1] [L2 tables in guest order] [data clusters in guest order]
 //
@@ -106,7 +107,15 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 		return err
 	}
 	p := planQCOW2(size, m)
-	bw := bufio.NewWriterSize(w, 1<<20)
+	// On a regular file the metadata is written from offset 0 and the data clusters by
+	// writesInFlight positioned writes at once; on anything else everything is one stream.
+	fa := positioned(w)
+	var bw *bufio.Writer
+	if fa != nil {
+		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 1<<20)
+	} else {
+		bw = bufio.NewWriterSize(w, 1<<20)
+	}
 	cl := make([]byte, qcowCluster)
 	be := binary.BigEndian
 	flush := func() error {
@@ -188,27 +197,47 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 		}
 	}
 
-	// Data clusters, read a run (up to 1 MiB) at a time, one chunk ahead of the writes.
+	// Data clusters, read a run (up to a chunk) at a time, in guest order from dataOff.
 	prog := newProgress(opt.Progress, src)
+	chunk, writers := int64(copyChunk), 1
+	if fa != nil {
+		chunk, writers = 2*copyChunk, writesInFlight
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
 	var chunks []Extent
+	var at []int64 // file offset of each chunk
+	pos := p.dataOff
 	for _, r := range m.runs {
 		for i := r.first; i < r.first+r.n; {
-			k := min(r.first+r.n-i, copyChunk/qcowCluster)
+			k := min(r.first+r.n-i, chunk/qcowCluster)
 			chunks = append(chunks, Extent{Offset: i * qcowCluster, Length: k * qcowCluster})
+			at = append(at, pos)
+			pos += k * qcowCluster
 			i += k
 		}
 	}
-	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
-		if _, err := bw.Write(data); err != nil {
+	put := func(i int, data []byte) error {
+		_, err := bw.Write(data)
+		return err
+	}
+	if fa != nil {
+		put = func(i int, data []byte) error {
+			_, err := fa.WriteAt(data, at[i])
 			return err
 		}
-		prog.reach(min(off+int64(len(data)), size))
-		return nil
-	})
+	}
+	err = copyChunks(src, size, chunks, writers, put, func(end int64) { prog.reach(min(end, size)) })
 	if err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
+	if fa != nil {
+		err = fa.end(p.totalClusters * qcowCluster)
+	} else {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return err
 	}
 	prog.finish()

@@ -92,7 +92,15 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 	}
 	offData := (vdiMapOffset + 4*nBlocks + vdiDataAlign - 1) / vdiDataAlign * vdiDataAlign
 
-	bw := bufio.NewWriterSize(w, 256<<10)
+	// On a regular file the header and block map are written from offset 0 and the blocks by
+	// writesInFlight positioned writes at once; on anything else everything is one stream.
+	fa := positioned(w)
+	var bw *bufio.Writer
+	if fa != nil {
+		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 256<<10)
+	} else {
+		bw = bufio.NewWriterSize(w, 256<<10)
+	}
 	wrap := func(err error) error { return fmt.Errorf("diskimage: vdi: %w", err) }
 
 	hdr := make([]byte, vdiMapOffset)
@@ -162,56 +170,44 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 		pad -= n
 	}
 
-	// Blocks: a reader goroutine fills buffers ahead of the writes.
-	type block struct {
-		buf []byte
-		end int64 // guest offset reached
-		err error
-	}
-	full := make(chan block, 2)
-	free := make(chan []byte, 3)
-	for range cap(free) {
-		free <- make([]byte, vdiBlockSize)
-	}
-	stop := make(chan struct{})
-	go func() {
-		defer close(full)
-		for _, r := range alloc.runs {
-			for b := r.first; b < r.first+r.n; b++ {
-				var buf []byte
-				select {
-				case buf = <-free:
-				case <-stop:
-					return
-				}
-				off := b * vdiBlockSize
-				n := min(int64(vdiBlockSize), size-off)
-				err := readFull(src, buf[:n], off)
-				clear(buf[n:])
-				full <- block{buf, off + n, err}
-				if err != nil {
-					return
-				}
-			}
-		}
-	}()
-	defer func() {
-		close(stop)
-		for range full { // let the reader finish
-		}
-	}()
-	prog := newProgress(opt.Progress, src)
-	for blk := range full {
-		if blk.err != nil {
-			return wrap(blk.err)
-		}
-		if _, err := bw.Write(blk.buf); err != nil {
-			return wrap(err)
-		}
-		free <- blk.buf
-		prog.reach(blk.end)
-	}
+	// Blocks, in guest order from offData: the copy pipeline reads ahead of the writes.
 	if err := bw.Flush(); err != nil {
+		return wrap(err)
+	}
+	perChunk, writers := int64(1), 1
+	if fa != nil {
+		perChunk, writers = 2, writesInFlight
+	}
+	var chunks []Extent
+	var at []int64 // file offset of each chunk
+	idx = 0
+	for _, r := range alloc.runs {
+		for b := r.first; b < r.first+r.n; {
+			k := min(r.first+r.n-b, perChunk)
+			chunks = append(chunks, Extent{Offset: b * vdiBlockSize, Length: k * vdiBlockSize})
+			at = append(at, offData+idx*vdiBlockSize)
+			idx += k
+			b += k
+		}
+	}
+	write := func(i int, data []byte) error {
+		_, err := bw.Write(data)
+		return err
+	}
+	if fa != nil {
+		write = func(i int, data []byte) error {
+			_, err := fa.WriteAt(data, at[i])
+			return err
+		}
+	}
+	prog := newProgress(opt.Progress, src)
+	err = copyChunks(src, size, chunks, writers, write, func(end int64) { prog.reach(min(end, size)) })
+	if err == nil && fa != nil {
+		err = fa.end(offData + idx*vdiBlockSize)
+	} else if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
 		return wrap(err)
 	}
 	prog.finish()

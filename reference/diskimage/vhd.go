@@ -145,18 +145,15 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 		}
 		return nil
 	})
-	err = readAhead(src, size, chunks, func(off int64, data []byte) error {
+	err = copyChunks(src, size, chunks, 1, func(i int, data []byte) error {
+		off := chunks[i].Offset
 		if off%vhdBlock == 0 {
 			if err := out.data(bitmap); err != nil {
 				return err
 			}
 		}
-		if err := out.data(data); err != nil {
-			return err
-		}
-		prog.reach(min(off+int64(len(data)), size))
-		return nil
-	})
+		return out.data(data)
+	}, func(end int64) { prog.reach(min(end, size)) })
 	if err != nil {
 		return err
 	}
