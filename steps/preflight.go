@@ -37,6 +37,72 @@ func CheckTags(expr string) error {
 	return nil
 }
 
+// checkKnownTags refuses a tag expression naming a tag that no scenario of the suite carries:
+// such a term is a typo far more often than a wish, and it is costly either way — "@cor"
+// selects nothing (a run that proves nothing), "~@cosly" excludes nothing (the costly
+// scenarios run). The error suggests the nearest tag the suite has.
+func checkKnownTags(expr string, pickles []pickleInfo) error {
+	if strings.TrimSpace(expr) == "" {
+		return nil
+	}
+	known := map[string]bool{}
+	for _, p := range pickles {
+		for _, t := range p.tags {
+			known[t] = true
+		}
+	}
+	for _, alt := range strings.Split(expr, ",") {
+		for _, term := range strings.Split(alt, "&&") {
+			tag := strings.TrimPrefix(strings.TrimSpace(term), "~")
+			if !strings.HasPrefix(tag, "@") {
+				tag = "@" + tag
+			}
+			if known[tag] {
+				continue
+			}
+			hint := ""
+			if near := nearestTag(tag, known); near != "" {
+				hint = fmt.Sprintf(" (did you mean %s?)", near)
+			}
+			return fmt.Errorf("--tags %q: no scenario carries %s%s", expr, tag, hint)
+		}
+	}
+	return nil
+}
+
+// nearestTag is the known tag at the smallest edit distance from tag, if that distance is at
+// most 2 (ties: the alphabetically first).
+func nearestTag(tag string, known map[string]bool) string {
+	best, bestD := "", 3
+	for k := range known {
+		if d := editDistance(strings.ToLower(tag), strings.ToLower(k)); d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
 // authCodes are the wire codes with which an endpoint refuses the caller's credentials
 // rather than the request (protocol.md D).
 var authCodes = []string{"InvalidAccessKeyId", "SignatureDoesNotMatch", "IncompleteSignature",

@@ -94,3 +94,24 @@ func TestReport_Decide(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckKnownTags(t *testing.T) {
+	pickles := []pickleInfo{{tags: []string{"@core", "@EI-R1"}}, {tags: []string{"@assumption", "@costly"}}}
+	for expr, want := range map[string]string{
+		"":                      "",
+		"@core":                 "",
+		"core && ~@costly":      "",
+		"@EI-R1,@assumption":    "",
+		"@cor":                  "no scenario carries @cor (did you mean @core?)",
+		"@core && ~@cosly":      "no scenario carries @cosly (did you mean @costly?)",
+		"@core && @nothinglike": "no scenario carries @nothinglike\"",
+	} {
+		err := checkKnownTags(expr, pickles)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%q: %v, want no error", expr, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error()+"\"", want)):
+			t.Errorf("%q: %v, want an error containing %q", expr, err, want)
+		}
+	}
+}

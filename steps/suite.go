@@ -100,6 +100,13 @@ func Run(opts RunOptions) (rep Report, err error) {
 		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
 	}
 	paths = append(append([]string(nil), paths...), extraPaths...)
+	all, err := retrieve(godog.TestSuite{Options: &godog.Options{Paths: paths, FS: fsys}})
+	if err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
+	if err := checkKnownTags(opts.Tags, all); err != nil {
+		return Report{}, fmt.Errorf("%w: %v", ErrCannotStart, err)
+	}
 	format := opts.Format
 	if format == "" {
 		format = "progress"

@@ -25,7 +25,7 @@ Exit codes:
   0  PASS: at least one scenario ran and passed, no counted scenario failed, coverage >= --min-coverage
   1  FAIL: a @core (or, with --strict, an @assumption) scenario failed, or message drift with --strict;
      with --baseline only a regression fails (known failures are accepted, improvements listed)
-  2  the run could not start: bad flag or tag expression, endpoint unreachable, credentials or
+  2  the run could not start: bad flag, tag expression or unknown tag, endpoint unreachable, credentials or
      control token refused, output file not writable (one line on stderr, nothing was run)
   3  INCONCLUSIVE: nothing was proven — no scenario selected, every scenario skipped (the reason
      is printed: missing credentials, fixtures, control API), coverage under --min-coverage,

@@ -148,7 +148,14 @@ func TestRun_PreflightAndInconclusive(t *testing.T) {
 		t.Errorf("unreachable OSS endpoint: exit %d, stderr %q; want 2, one line", code, stderr)
 	}
 
-	code, _, stderr = run(t, "run", "--tags", "@nosuchtag")
+	// A tag no scenario carries is a typo: refused before anything runs, with the nearest tag.
+	code, _, stderr = run(t, "run", "--tags", "@core && ~@cosly")
+	if code != 2 || !strings.Contains(stderr, "no scenario carries @cosly (did you mean @costly?)") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("unknown tag: exit %d, stderr %q; want 2, one line naming @costly", code, stderr)
+	}
+
+	// Known tags that select nothing together: the run proves nothing.
+	code, _, stderr = run(t, "run", "--tags", "@core && @assumption")
 	if code != 3 || !strings.Contains(stderr, "no scenario selected") {
 		t.Errorf("empty selection: exit %d, stderr %q; want 3", code, stderr)
 	}
