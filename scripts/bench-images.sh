@@ -8,7 +8,8 @@
 #   sparse64g  64 GiB sparse raw, 256 × 1 MiB random          (work must follow data)
 #   dense256m  256 MiB of /dev/urandom                          (same data, no holes)
 # For each input and format: one untimed warm-up of each tool, then $RUNS rounds, each running
-# ours then qemu-img back to back (interleaved, so load on a shared machine hits both alike),
+# both back to back, eic first in odd rounds and qemu-img first in even ones (interleaved, so
+# load on a shared machine hits both alike, and neither always follows the other),
 # under /usr/bin/time -v. Prints medians, the output's apparent size and the peak RSS as a
 # Markdown table.
 #
@@ -77,9 +78,17 @@ compare() {
   local out="$tmp/out.img"
   once "$out" "${ours[@]}" >/dev/null; once "$out" "${peer[@]}" >/dev/null
   local ot=() pt=() orss=0 prss=0 osz=0 psz=0 ms rss sz
-  for _ in $(seq "$RUNS"); do
-    read -r ms rss sz < <(once "$out" "${ours[@]}"); ot+=("$ms"); osz=$sz; (( rss > orss )) && orss=$rss
-    read -r ms rss sz < <(once "$out" "${peer[@]}"); pt+=("$ms"); psz=$sz; (( rss > prss )) && prss=$rss
+  # The order alternates round by round (eic first, then qemu-img first): on this VM a run
+  # right after another program deleted a large output writes into the page cache at a
+  # fraction of its speed (docs/performance.md), so a fixed order would bias one side.
+  for r in $(seq "$RUNS"); do
+    if (( r % 2 )); then
+      read -r ms rss sz < <(once "$out" "${ours[@]}"); ot+=("$ms"); osz=$sz; (( rss > orss )) && orss=$rss
+      read -r ms rss sz < <(once "$out" "${peer[@]}"); pt+=("$ms"); psz=$sz; (( rss > prss )) && prss=$rss
+    else
+      read -r ms rss sz < <(once "$out" "${peer[@]}"); pt+=("$ms"); psz=$sz; (( rss > prss )) && prss=$rss
+      read -r ms rss sz < <(once "$out" "${ours[@]}"); ot+=("$ms"); osz=$sz; (( rss > orss )) && orss=$rss
+    fi
   done
   local om pm; om=$(median "${ot[@]}"); pm=$(median "${pt[@]}")
   local ratio; ratio=$(awk -v a="$om" -v b="$pm" 'BEGIN { if (b == 0) b = 1; printf "%.2f", (a == 0 ? 1 : a) / b }')
