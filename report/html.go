@@ -163,7 +163,7 @@ func matrix(rep steps.Report, anchored map[string]bool, drift []steps.MessageDri
 		r := matrixRow{ID: id.ID, Kind: id.Kind, Title: id.Title, Source: id.Source, Quote: id.Quote,
 			Status: id.Status, Reasons: id.Reasons, Code: "—", HTTP: "—"}
 		if c := spec.CodeByID(id.ID); c != nil {
-			r.Code, r.HTTP = c.Code, fmt.Sprint(c.Status())
+			r.Code, r.HTTP = c.Wire, fmt.Sprint(c.Status())
 		}
 		for _, s := range rep.Scenarios {
 			for _, t := range s.Tags {

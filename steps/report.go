@@ -275,8 +275,8 @@ func documentedIDs() []IDResult {
 		if c.Source == "reference" {
 			continue
 		}
-		ids = append(ids, IDResult{ID: c.ID, Kind: "error", Title: c.Code + ": " + c.Message(), Source: c.Source,
-			Quote: fmt.Sprintf("%d %s: %s", c.Status(), c.Code, c.Message()), Status: "not-run"})
+		ids = append(ids, IDResult{ID: c.ID, Kind: "error", Title: c.Wire + ": " + c.Message(), Source: c.Source,
+			Quote: fmt.Sprintf("%d %s: %s", c.Status(), c.Wire, c.Message()), Status: "not-run"})
 	}
 	return ids
 }
