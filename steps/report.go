@@ -1,8 +1,10 @@
 package steps
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -461,4 +463,13 @@ func (r Report) WriteSummary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "eic: objects: %d created by the run's exports, %d deleted after their scenarios\n", n, deleted)
 	}
+}
+
+// WriteFile writes r to path as the indented JSON of eic run --report, newline-terminated.
+func (r Report) WriteFile(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
