@@ -199,37 +199,14 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 
 	// Data clusters, read a run (up to a chunk) at a time, in guest order from dataOff.
 	prog := newProgress(opt.Progress, src)
-	chunk, writers := int64(copyChunk), 1
+	chunk := int64(copyChunk)
 	if fa != nil {
-		chunk, writers = 2*copyChunk, writesInFlight
+		chunk = 2 * copyChunk
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 	}
-	var chunks []Extent
-	var at []int64 // file offset of each chunk
-	pos := p.dataOff
-	for _, r := range m.runs {
-		for i := r.first; i < r.first+r.n; {
-			k := min(r.first+r.n-i, chunk/qcowCluster)
-			chunks = append(chunks, Extent{Offset: i * qcowCluster, Length: k * qcowCluster})
-			at = append(at, pos)
-			pos += k * qcowCluster
-			i += k
-		}
-	}
-	put := func(i int, data []byte) error {
-		_, err := bw.Write(data)
-		return err
-	}
-	if fa != nil {
-		put = func(i int, data []byte) error {
-			_, err := fa.WriteAt(data, at[i])
-			return err
-		}
-	}
-	err = copyChunks(src, size, chunks, writers, put, func(end int64) { prog.reach(min(end, size)) })
-	if err != nil {
+	if _, err := copyRuns(src, size, m.runs, qcowCluster, chunk/qcowCluster, p.dataOff, fa, bw, prog); err != nil {
 		return err
 	}
 	if fa != nil {
