@@ -1,6 +1,7 @@
 package diskimage
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"sync"
@@ -165,6 +166,17 @@ func copyChunks(src io.ReaderAt, size int64, chunks []Extent, writers int, fn fu
 		}
 	}
 	return first
+}
+
+// imageOut returns the writers of an image with metadata and data units: fa for positioned
+// writes when w is a regular file (positioned; nil otherwise) and bw, buffered with size
+// bytes, writing from the image's start (through fa, or to the stream w).
+func imageOut(w io.Writer, size int) (*fileAt, *bufio.Writer) {
+	fa := positioned(w)
+	if fa != nil {
+		return fa, bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), size)
+	}
+	return nil, bufio.NewWriterSize(w, size)
 }
 
 // copyRuns copies the units of runs (unit bytes each, in guest order) from src to consecutive

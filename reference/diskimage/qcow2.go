@@ -22,7 +22,6 @@ package diskimage
 // ~64 MiB. Problems (qcow2check.go) runs the rest of qemu-img check: refcounts, COPIED flags.
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
@@ -109,13 +108,7 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 	p := planQCOW2(size, m)
 	// On a regular file the metadata is written from offset 0 and the data clusters by
 	// writesInFlight positioned writes at once; on anything else everything is one stream.
-	fa := positioned(w)
-	var bw *bufio.Writer
-	if fa != nil {
-		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 1<<20)
-	} else {
-		bw = bufio.NewWriterSize(w, 1<<20)
-	}
+	fa, bw := imageOut(w, 1<<20)
 	cl := make([]byte, qcowCluster)
 	be := binary.BigEndian
 	flush := func() error {

@@ -1,7 +1,6 @@
 package diskimage
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -94,13 +93,7 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 
 	// On a regular file the header and block map are written from offset 0 and the blocks by
 	// writesInFlight positioned writes at once; on anything else everything is one stream.
-	fa := positioned(w)
-	var bw *bufio.Writer
-	if fa != nil {
-		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 256<<10)
-	} else {
-		bw = bufio.NewWriterSize(w, 256<<10)
-	}
+	fa, bw := imageOut(w, 256<<10)
 	wrap := func(err error) error { return fmt.Errorf("diskimage: vdi: %w", err) }
 
 	hdr := make([]byte, vdiMapOffset)
