@@ -127,7 +127,7 @@ func reachedRow(res *Result) string {
 		return "success"
 	}
 	for _, row := range exp.Rows {
-		if row.Code == res.Code && res.Exchange != nil && row.Status() == res.Exchange.Status {
+		if row.Wire == res.Code && res.Exchange != nil && row.Status() == res.Exchange.Status {
 			return row.ID
 		}
 	}
@@ -145,7 +145,7 @@ func RuleOf(o Outcome) string {
 	}
 	var ids []string
 	for _, c := range o.Rows {
-		ids = append(ids, c.ID+" "+c.Code)
+		ids = append(ids, c.ID+" "+c.Wire)
 	}
 	return strings.Join(ids, " or ")
 }
@@ -470,7 +470,7 @@ func judgeStateless(ctx context.Context, cfg Config, res *Result, err error, see
 
 // answerClass is what came back, with a dry run's DryRunOperation counted as an acceptance.
 func answerClass(res *Result) string {
-	if res.Code == spec.DryRunOperation.Code {
+	if res.Code == spec.DryRunOperation.Wire {
 		return "200"
 	}
 	return res.Got

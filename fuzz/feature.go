@@ -221,9 +221,9 @@ func writeThen(b *strings.Builder, res *Result) {
 		b.WriteString("    Then the request passes validation\n")
 	case len(exp.Rows) == 1:
 		c := exp.Rows[0]
-		fmt.Fprintf(b, "    Then the request is refused with %d %s (%s)\n", c.Status(), c.Code, c.ID)
+		fmt.Fprintf(b, "    Then the request is refused with %d %s (%s)\n", c.Status(), c.Wire, c.ID)
 	default:
-		fmt.Fprintf(b, "    Then the request is refused with code %q\n", exp.Rows[0].Code)
+		fmt.Fprintf(b, "    Then the request is refused with code %q\n", exp.Rows[0].Wire)
 	}
 	if exp.Lenient != nil {
 		fmt.Fprintf(b, "    # A lenient endpoint may instead ignore the undefined parameter: %s\n", oneLine(exp.Lenient.String()))

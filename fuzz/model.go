@@ -39,7 +39,7 @@ func (o Outcome) String() string {
 	}
 	ids := make([]string, len(o.Rows))
 	for i, c := range o.Rows {
-		ids[i] = c.ID + " " + c.Code
+		ids[i] = c.ID + " " + c.Wire
 	}
 	return strings.Join(ids, " or ") + " (" + o.Rule + ")"
 }

@@ -88,7 +88,7 @@ func TestExpect_ExportImageOrderOfChecks(t *testing.T) {
 			case tt.want == nil && !got.Success:
 				t.Errorf("Expect(%s) = %s, want success", r, got)
 			case tt.want != nil && (got.Success || got.Any || len(got.Rows) != 1 || got.Rows[0] != tt.want):
-				t.Errorf("Expect(%s) = %s, want %s %s", r, got, tt.want.ID, tt.want.Code)
+				t.Errorf("Expect(%s) = %s, want %s %s", r, got, tt.want.ID, tt.want.Wire)
 			}
 		})
 	}
@@ -126,7 +126,7 @@ func TestExpect_Companions(t *testing.T) {
 		case got.Any:
 			code = "any"
 		default:
-			code = got.Rows[0].Code
+			code = got.Rows[0].Wire
 		}
 		if code != tt.want {
 			t.Errorf("Expect(%s) = %s, want %s", tt.req, got, tt.want)

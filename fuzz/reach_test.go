@@ -29,7 +29,7 @@ func TestRun_ReachesEveryRow(t *testing.T) {
 			continue
 		}
 		if sum.Reach[c.ID] == 0 {
-			t.Errorf("row %s %s (%s) not reached in %d requests", c.ID, c.Code, c.Meaning, rep.Checked)
+			t.Errorf("row %s %s (%s) not reached in %d requests", c.ID, c.Wire, c.Meaning, rep.Checked)
 		}
 	}
 	if rep.New() != 0 {

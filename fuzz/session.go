@@ -220,7 +220,7 @@ func agrees(x *Exchange, res *Result, exp Outcome) *Divergence {
 		return &Divergence{"mismatch", fmt.Sprintf("answered %d with an error body without a Code", x.Status)}
 	}
 	for _, row := range exp.Rows {
-		if row.Code == res.Code && row.Status() == x.Status && row.Matches(res.Message) {
+		if row.Wire == res.Code && row.Status() == x.Status && row.Matches(res.Message) {
 			return nil
 		}
 	}

@@ -50,7 +50,7 @@ func statusCode(status int, body map[string]any) string {
 }
 
 // row is the "status code" a refusal with c shows.
-func row(c *spec.Code) string { return fmt.Sprintf("%d %s", c.Status(), c.Code) }
+func row(c *spec.Code) string { return fmt.Sprintf("%d %s", c.Status(), c.Wire) }
 
 // exportAndFinish exports m-eic-custom and advances the clock until DescribeTaskAttribute
 // answers Finished; it returns the task's ID.

@@ -167,15 +167,15 @@ func TestServer_ErrorRows(t *testing.T) {
 			status, body := h.call(tt.account, "ExportImage", tt.params)
 			code, _ := body["Code"].(string)
 			msg, _ := body["Message"].(string)
-			if code != tt.row.Code || status != tt.row.Status() || !tt.row.Matches(msg) {
-				t.Fatalf("got %d %s %q, want %d %s %q", status, code, msg, tt.row.Status(), tt.row.Code, tt.row.Message())
+			if code != tt.row.Wire || status != tt.row.Status() || !tt.row.Matches(msg) {
+				t.Fatalf("got %d %s %q, want %d %s %q", status, code, msg, tt.row.Status(), tt.row.Wire, tt.row.Message())
 			}
 			reached[tt.row] = true
 		})
 	}
 	for _, c := range spec.Codes() {
 		if (c.Source == "seed" || c.Source == "current-doc") && !reached[c] {
-			t.Errorf("error row %s (%s %q) is not reached by any case", c.ID, c.Code, c.Message())
+			t.Errorf("error row %s (%s %q) is not reached by any case", c.ID, c.Wire, c.Message())
 		}
 	}
 }

@@ -118,7 +118,7 @@ func errorStatus(code *spec.Code, status int) func(http.Handler) http.Handler {
 				return
 			}
 			s := code.Status()
-			if env, err := acs.DecodeError(w.Header().Get("Content-Type"), held.body.Bytes()); err == nil && env.Code == code.Code {
+			if env, err := acs.DecodeError(w.Header().Get("Content-Type"), held.body.Bytes()); err == nil && env.Code == code.Wire {
 				s = status
 			}
 			w.WriteHeader(s)

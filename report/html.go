@@ -1,10 +1,12 @@
 package report
 
 import (
+	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -72,9 +74,29 @@ type failureView struct {
 // JUnit files: PAGE.html#Anchor(result).
 func Anchor(s steps.ScenarioResult) string { return ScenarioID(s) }
 
-// WriteHTML renders the conformance page of rep, with the comparison d when the run had a
-// baseline (nil otherwise).
+// WriteHTMLFile writes the conformance page of rep (see WriteHTML) to path. The page is
+// rendered before the file is written, so a failed rendering leaves path as it was.
+func WriteHTMLFile(path string, rep steps.Report, d *Diff) error {
+	data, err := renderHTML(rep, d)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// WriteHTML writes the conformance page of rep, with the comparison d when the run had a
+// baseline (nil otherwise). The page is rendered whole before anything is written to w.
 func WriteHTML(w io.Writer, rep steps.Report, d *Diff) error {
+	data, err := renderHTML(rep, d)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// renderHTML renders the conformance page of rep and d.
+func renderHTML(rep steps.Report, d *Diff) ([]byte, error) {
 	p := page{R: rep, Diff: d}
 	p.Version = rep.Eic.Module
 	if rep.Eic.Revision != "" {
@@ -139,7 +161,11 @@ func WriteHTML(w io.Writer, rep steps.Report, d *Diff) error {
 		p.Drift = append(p.Drift, m)
 	}
 	p.Rows = matrix(rep, anchored, p.Drift)
-	return pageTemplate.Execute(w, p)
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, p); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func newFailure(s steps.ScenarioResult) failure {
@@ -163,7 +189,7 @@ func matrix(rep steps.Report, anchored map[string]bool, drift []steps.MessageDri
 		r := matrixRow{ID: id.ID, Kind: id.Kind, Title: id.Title, Source: id.Source, Quote: id.Quote,
 			Status: id.Status, Reasons: id.Reasons, Code: "—", HTTP: "—"}
 		if c := spec.CodeByID(id.ID); c != nil {
-			r.Code, r.HTTP = c.Code, fmt.Sprint(c.Status())
+			r.Code, r.HTTP = c.Wire, fmt.Sprint(c.Status())
 		}
 		for _, s := range rep.Scenarios {
 			for _, t := range s.Tags {

@@ -2,6 +2,8 @@ package report
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +46,28 @@ func TestWriteHTML_EveryPart(t *testing.T) {
 		if strings.Contains(page, bad) {
 			t.Errorf("page holds %q", bad)
 		}
+	}
+}
+
+// WriteHTMLFile writes the page WriteHTML renders; a path that cannot be written is an error.
+func TestWriteHTMLFile(t *testing.T) {
+	rep := steps.BuildReport([]steps.ScenarioResult{{ID: "EI-R1/ok", Name: "ok", Location: "a/x.feature:3", Status: "passed", Tags: []string{"@core", "@EI-R1"}}}, false)
+	var want bytes.Buffer
+	if err := WriteHTML(&want, rep, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "page.html")
+	if err := WriteHTMLFile(path, rep, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) || !bytes.Contains(got, []byte("a/x.feature:3")) {
+		t.Errorf("file holds %d bytes, WriteHTML renders %d", len(got), want.Len())
+	}
+	if err := WriteHTMLFile(filepath.Join(path, "sub.html"), rep, nil); err == nil {
+		t.Error("writing under a file: no error")
 	}
 }

@@ -175,7 +175,7 @@ func Parse(data []byte) (*Spec, error) {
 			v.Status = row.Status()
 		}
 		if v.Code == "" {
-			v.Code = row.Code
+			v.Code = row.Wire
 		}
 		if v.Message == "" || v.Source == "" {
 			return nil, fmt.Errorf("spec: x-eic-variants: variant of %s needs a message and a source", v.ID)

@@ -89,7 +89,7 @@ func TestCodes_EverySeedRowPresent(t *testing.T) {
 	}
 	for _, c := range Codes() {
 		if c.Source == "seed" && !used[c] {
-			t.Errorf("spec row %s (%s) is marked seed but is not in the seed document", c.ID, c.Code)
+			t.Errorf("spec row %s (%s) is marked seed but is not in the seed document", c.ID, c.Wire)
 		}
 	}
 }
@@ -136,7 +136,7 @@ func TestRules_CiteEverySeedRow(t *testing.T) {
 	}
 	for _, c := range Codes() {
 		if c.Source == "seed" && !cited[c.ID] {
-			t.Errorf("seed row %s (%s) is cited by no rule", c.ID, c.Code)
+			t.Errorf("seed row %s (%s) is cited by no rule", c.ID, c.Wire)
 		}
 	}
 	if s.Rule("EI-R2") == nil || s.Rule("EI-R99") != nil {

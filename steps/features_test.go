@@ -60,7 +60,7 @@ func TestFeatures_TagsCiteTheSpec(t *testing.T) {
 	}
 	for _, c := range spec.Codes() {
 		if strings.HasPrefix(c.ID, "EI-E") && !cited[c.ID] {
-			t.Errorf("error row %s (%s) has no scenario", c.ID, c.Code)
+			t.Errorf("error row %s (%s) has no scenario", c.ID, c.Wire)
 		}
 	}
 	if err := fs.WalkDir(features.FS, ".", func(path string, d fs.DirEntry, err error) error {

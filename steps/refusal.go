@@ -32,8 +32,8 @@ func parseRefusal(text string) ([]*spec.Code, error) {
 			return nil, fmt.Errorf("refusal %q: no error row %s in the table (eic spec --errors)", term, m[3])
 		}
 		status, _ := strconv.Atoi(m[1])
-		if row.Code != m[2] || row.Status() != status {
-			return nil, fmt.Errorf("refusal %q: the table says %s is %d %s", term, row.ID, row.Status(), row.Code)
+		if row.Wire != m[2] || row.Status() != status {
+			return nil, fmt.Errorf("refusal %q: the table says %s is %d %s", term, row.ID, row.Status(), row.Wire)
 		}
 		rows = append(rows, row)
 	}
@@ -55,7 +55,7 @@ func (w *world) refusedWithPair(ctx context.Context, text string) error {
 func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 	if id := w.acceptedTask(); id != "" {
 		w.recordTask(ctx, id, "unintended")
-		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal %d %s (%s)", id, rows[0].Status(), rows[0].Code, rows[0].ID)
+		return w.failf("the export was accepted (task %s, cancelled at once), want a refusal %d %s (%s)", id, rows[0].Status(), rows[0].Wire, rows[0].ID)
 	}
 	env, err := w.errorEnvelope()
 	if err != nil {
@@ -73,9 +73,9 @@ func (w *world) refusedAs(ctx context.Context, rows []*spec.Code) error {
 				Location: w.location, Documented: row.Message(), Got: env.Message})
 			return nil
 		}
-		want = append(want, fmt.Sprintf("%d %s (%s)", row.Status(), row.Code, row.ID))
+		want = append(want, fmt.Sprintf("%d %s (%s)", row.Status(), row.Wire, row.ID))
 		for _, v := range s.Variants(row.ID) {
-			if v.Code != row.Code || v.Status != row.Status() {
+			if v.Code != row.Wire || v.Status != row.Status() {
 				want = append(want, fmt.Sprintf("%d %s (variant of %s)", v.Status, v.Code, row.ID))
 			}
 		}
@@ -91,7 +91,7 @@ func matchRow(s *spec.Spec, row *spec.Code, status int, code, message string) (p
 		code    string
 		matches func(string) bool
 	}
-	forms := []form{{row.Status(), row.Code, row.Matches}}
+	forms := []form{{row.Status(), row.Wire, row.Matches}}
 	for _, v := range s.Variants(row.ID) {
 		forms = append(forms, form{v.Status, v.Code, v.Matches})
 	}

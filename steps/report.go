@@ -1,8 +1,10 @@
 package steps
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
@@ -275,8 +277,8 @@ func documentedIDs() []IDResult {
 		if c.Source == "reference" {
 			continue
 		}
-		ids = append(ids, IDResult{ID: c.ID, Kind: "error", Title: c.Code + ": " + c.Message(), Source: c.Source,
-			Quote: fmt.Sprintf("%d %s: %s", c.Status(), c.Code, c.Message()), Status: "not-run"})
+		ids = append(ids, IDResult{ID: c.ID, Kind: "error", Title: c.Wire + ": " + c.Message(), Source: c.Source,
+			Quote: fmt.Sprintf("%d %s: %s", c.Status(), c.Wire, c.Message()), Status: "not-run"})
 	}
 	return ids
 }
@@ -461,4 +463,13 @@ func (r Report) WriteSummary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "eic: objects: %d created by the run's exports, %d deleted after their scenarios\n", n, deleted)
 	}
+}
+
+// WriteFile writes r to path as the indented JSON of eic run --report, newline-terminated.
+func (r Report) WriteFile(path string) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
 }

@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -113,5 +116,32 @@ func TestCheckKnownTags(t *testing.T) {
 		case want != "" && (err == nil || !strings.Contains(err.Error()+"\"", want)):
 			t.Errorf("%q: %v, want an error containing %q", expr, err, want)
 		}
+	}
+}
+
+// WriteFile writes the JSON eic run --report documents: indented, newline-terminated, and
+// read back to the same report; a path that cannot be written is an error.
+func TestReport_WriteFile(t *testing.T) {
+	rep := BuildReport([]ScenarioResult{{ID: "EI-R1/ok", Name: "ok", Status: "passed", Tags: []string{"@core", "@EI-R1"}}}, false)
+	path := filepath.Join(t.TempDir(), "report.json")
+	if err := rep.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), "{\n  \"") || !strings.HasSuffix(string(data), "}\n") {
+		t.Errorf("not indented, newline-terminated JSON: %.40q…", data)
+	}
+	var back Report
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.Verdict != rep.Verdict || back.Verdict == "" || len(back.Scenarios) != 1 || back.Scenarios[0].ID != "EI-R1/ok" {
+		t.Errorf("read back %q with %d scenarios, wrote %q", back.Verdict, len(back.Scenarios), rep.Verdict)
+	}
+	if err := rep.WriteFile(filepath.Join(path, "sub.json")); err == nil {
+		t.Error("writing under a file: no error")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,15 +95,10 @@ func runReportHTML(args []string, stdout, stderr io.Writer) int {
 		report.Apply(&rep, diff)
 		d = &diff
 	}
-	var buf bytes.Buffer
-	if err := report.WriteHTML(&buf, rep, d); err != nil {
-		fmt.Fprintf(stderr, "eic report html: %v\n", err)
-		return 2
-	}
 	if *out == "-" {
-		_, err = stdout.Write(buf.Bytes())
+		err = report.WriteHTML(stdout, rep, d)
 	} else {
-		err = os.WriteFile(*out, buf.Bytes(), 0o644)
+		err = report.WriteHTMLFile(*out, rep, d)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "eic report html: %v\n", err)

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -172,22 +170,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		diff.WriteSummary(stderr)
 	}
 	if *report != "" {
-		data, err := json.MarshalIndent(rep, "", "  ")
-		if err == nil {
-			err = os.WriteFile(*report, append(data, '\n'), 0o644)
-		}
-		if err != nil {
+		if err := rep.WriteFile(*report); err != nil {
 			fmt.Fprintf(stderr, "eic run: --report: %v\n", err)
 			return 2
 		}
 	}
 	if page != "" {
-		var buf bytes.Buffer
-		err := conformance.WriteHTML(&buf, rep, diff)
-		if err == nil {
-			err = os.WriteFile(page, buf.Bytes(), 0o644)
-		}
-		if err != nil {
+		if err := conformance.WriteHTMLFile(page, rep, diff); err != nil {
 			fmt.Fprintf(stderr, "eic run: --format html: %v\n", err)
 			return 2
 		}

@@ -34,7 +34,7 @@ func runSpec(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: valid\n", *check)
 	case *errs:
 		for _, c := range spec.Codes() {
-			fmt.Fprintf(stdout, "%-8s %d %-40s %s\n", c.ID, c.Status(), c.Code, c.Message())
+			fmt.Fprintf(stdout, "%-8s %d %-40s %s\n", c.ID, c.Status(), c.Wire, c.Message())
 		}
 	case *rules:
 		s, err := spec.Load()

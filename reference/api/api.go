@@ -470,8 +470,8 @@ func (h *Handler) fail(x *exchange, err error) {
 		se = spec.InternalError.Err()
 	}
 	status := se.Status()
-	x.status, x.code = status, se.Code.Code
-	body, contentType := acs.NewErrorEnvelope(x.requestID, hostID(x.r), se.Code.Code, se.Message).Render(x.format)
+	x.status, x.code = status, se.Code.Wire
+	body, contentType := acs.NewErrorEnvelope(x.requestID, hostID(x.r), se.Code.Wire, se.Message).Render(x.format)
 	x.w.Header().Set("Content-Type", contentType)
 	x.w.WriteHeader(status)
 	_, _ = x.w.Write(body)

@@ -380,8 +380,8 @@ func TestHandler_Faults(t *testing.T) {
 	for _, want := range []*spec.Code{spec.Throttling, spec.InternalError, spec.ServiceUnavailable} {
 		status, code, body, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil)
 		msg, _ := body.Fields["Message"].(string)
-		if status != want.Status() || code != want.Code || !want.Matches(msg) {
-			t.Errorf("injected %s: got %d %s %q, want %d %s", want.ID, status, code, msg, want.Status(), want.Code)
+		if status != want.Status() || code != want.Wire || !want.Matches(msg) {
+			t.Errorf("injected %s: got %d %s %q, want %d %s", want.ID, status, code, msg, want.Status(), want.Wire)
 		}
 	}
 	if status, _, _, _ := send(t, srv, s, acs.Call{Action: "DescribeRegions"}, nil); status != 200 {
@@ -390,8 +390,8 @@ func TestHandler_Faults(t *testing.T) {
 	// Before authentication faults are not asked: an unknown key is refused as such.
 	queue = []*spec.Code{spec.InternalError}
 	bad := &acs.Signer{KeyID: "nobody", Secret: "x"}
-	if _, code, _, _ := send(t, srv, bad, acs.Call{Action: "DescribeRegions"}, nil); code != spec.AccessKeyNotFound.Code {
-		t.Errorf("unauthenticated request: %s, want %s", code, spec.AccessKeyNotFound.Code)
+	if _, code, _, _ := send(t, srv, bad, acs.Call{Action: "DescribeRegions"}, nil); code != spec.AccessKeyNotFound.Wire {
+		t.Errorf("unauthenticated request: %s, want %s", code, spec.AccessKeyNotFound.Wire)
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -113,10 +113,10 @@ var gatewayRows = func() map[string]*spec.Code {
 		if c.Source != "gateway" {
 			continue
 		}
-		if rows[c.Code] != nil {
-			dup[c.Code] = true
+		if rows[c.Wire] != nil {
+			dup[c.Wire] = true
 		}
-		rows[c.Code] = c
+		rows[c.Wire] = c
 	}
 	for code := range dup {
 		delete(rows, code) // SignatureDoesNotMatch: one row per scheme, chosen by authenticate

@@ -1,6 +1,7 @@
 package diskimage
 
 import (
+	"bufio"
 	"io"
 	"os"
 	"sync"
@@ -165,6 +166,50 @@ func copyChunks(src io.ReaderAt, size int64, chunks []Extent, writers int, fn fu
 		}
 	}
 	return first
+}
+
+// imageOut returns the writers of an image with metadata and data units: fa for positioned
+// writes when w is a regular file (positioned; nil otherwise) and bw, buffered with size
+// bytes, writing from the image's start (through fa, or to the stream w).
+func imageOut(w io.Writer, size int) (*fileAt, *bufio.Writer) {
+	fa := positioned(w)
+	if fa != nil {
+		return fa, bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), size)
+	}
+	return nil, bufio.NewWriterSize(w, size)
+}
+
+// copyRuns copies the units of runs (unit bytes each, in guest order) from src to consecutive
+// places of the output from dataOff on, at most perChunk units a read (copyChunks): to fa at
+// their offsets with writesInFlight writers when the output is a regular file, else to bw in
+// order (bw must then hold everything before dataOff). It reports progress to prog and
+// returns the output offset after the last unit.
+func copyRuns(src Source, size int64, runs []unitRun, unit, perChunk, dataOff int64, fa *fileAt, bw io.Writer, prog *progress) (int64, error) {
+	var chunks []Extent
+	var at []int64 // output offset of each chunk
+	pos := dataOff
+	for _, r := range runs {
+		for i := r.first; i < r.first+r.n; {
+			k := min(r.first+r.n-i, perChunk)
+			chunks = append(chunks, Extent{Offset: i * unit, Length: k * unit})
+			at = append(at, pos)
+			pos += k * unit
+			i += k
+		}
+	}
+	writers := 1
+	put := func(i int, data []byte) error {
+		_, err := bw.Write(data)
+		return err
+	}
+	if fa != nil {
+		writers = writesInFlight
+		put = func(i int, data []byte) error {
+			_, err := fa.WriteAt(data, at[i])
+			return err
+		}
+	}
+	return pos, copyChunks(src, size, chunks, writers, put, func(end int64) { prog.reach(min(end, size)) })
 }
 
 // fileAt is a regular file taking positioned writes at offsets relative to where its offset

@@ -22,7 +22,6 @@ package diskimage
 // ~64 MiB. Problems (qcow2check.go) runs the rest of qemu-img check: refcounts, COPIED flags.
 
 import (
-	"bufio"
 	"bytes"
 	"compress/flate"
 	"encoding/binary"
@@ -109,13 +108,7 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 	p := planQCOW2(size, m)
 	// On a regular file the metadata is written from offset 0 and the data clusters by
 	// writesInFlight positioned writes at once; on anything else everything is one stream.
-	fa := positioned(w)
-	var bw *bufio.Writer
-	if fa != nil {
-		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 1<<20)
-	} else {
-		bw = bufio.NewWriterSize(w, 1<<20)
-	}
+	fa, bw := imageOut(w, 1<<20)
 	cl := make([]byte, qcowCluster)
 	be := binary.BigEndian
 	flush := func() error {
@@ -199,37 +192,14 @@ func writeQCOW2(w io.Writer, src Source, opt Options) error {
 
 	// Data clusters, read a run (up to a chunk) at a time, in guest order from dataOff.
 	prog := newProgress(opt.Progress, src)
-	chunk, writers := int64(copyChunk), 1
+	chunk := int64(copyChunk)
 	if fa != nil {
-		chunk, writers = 2*copyChunk, writesInFlight
+		chunk = 2 * copyChunk
 		if err := bw.Flush(); err != nil {
 			return err
 		}
 	}
-	var chunks []Extent
-	var at []int64 // file offset of each chunk
-	pos := p.dataOff
-	for _, r := range m.runs {
-		for i := r.first; i < r.first+r.n; {
-			k := min(r.first+r.n-i, chunk/qcowCluster)
-			chunks = append(chunks, Extent{Offset: i * qcowCluster, Length: k * qcowCluster})
-			at = append(at, pos)
-			pos += k * qcowCluster
-			i += k
-		}
-	}
-	put := func(i int, data []byte) error {
-		_, err := bw.Write(data)
-		return err
-	}
-	if fa != nil {
-		put = func(i int, data []byte) error {
-			_, err := fa.WriteAt(data, at[i])
-			return err
-		}
-	}
-	err = copyChunks(src, size, chunks, writers, put, func(end int64) { prog.reach(min(end, size)) })
-	if err != nil {
+	if _, err := copyRuns(src, size, m.runs, qcowCluster, chunk/qcowCluster, p.dataOff, fa, bw, prog); err != nil {
 		return err
 	}
 	if fa != nil {

@@ -1,7 +1,6 @@
 package diskimage
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -94,13 +93,7 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 
 	// On a regular file the header and block map are written from offset 0 and the blocks by
 	// writesInFlight positioned writes at once; on anything else everything is one stream.
-	fa := positioned(w)
-	var bw *bufio.Writer
-	if fa != nil {
-		bw = bufio.NewWriterSize(io.NewOffsetWriter(fa, 0), 256<<10)
-	} else {
-		bw = bufio.NewWriterSize(w, 256<<10)
-	}
+	fa, bw := imageOut(w, 256<<10)
 	wrap := func(err error) error { return fmt.Errorf("diskimage: vdi: %w", err) }
 
 	hdr := make([]byte, vdiMapOffset)
@@ -174,36 +167,14 @@ func writeVDI(w io.Writer, src Source, opt Options) error {
 	if err := bw.Flush(); err != nil {
 		return wrap(err)
 	}
-	perChunk, writers := int64(1), 1
+	perChunk := int64(1)
 	if fa != nil {
-		perChunk, writers = 2, writesInFlight
-	}
-	var chunks []Extent
-	var at []int64 // file offset of each chunk
-	idx = 0
-	for _, r := range alloc.runs {
-		for b := r.first; b < r.first+r.n; {
-			k := min(r.first+r.n-b, perChunk)
-			chunks = append(chunks, Extent{Offset: b * vdiBlockSize, Length: k * vdiBlockSize})
-			at = append(at, offData+idx*vdiBlockSize)
-			idx += k
-			b += k
-		}
-	}
-	write := func(i int, data []byte) error {
-		_, err := bw.Write(data)
-		return err
-	}
-	if fa != nil {
-		write = func(i int, data []byte) error {
-			_, err := fa.WriteAt(data, at[i])
-			return err
-		}
+		perChunk = 2
 	}
 	prog := newProgress(opt.Progress, src)
-	err = copyChunks(src, size, chunks, writers, write, func(end int64) { prog.reach(min(end, size)) })
+	end, err := copyRuns(src, size, alloc.runs, vdiBlockSize, perChunk, offData, fa, bw, prog)
 	if err == nil && fa != nil {
-		err = fa.end(offData + idx*vdiBlockSize)
+		err = fa.end(end)
 	} else if err == nil {
 		err = bw.Flush()
 	}

@@ -168,22 +168,7 @@ func writeVHD(w io.Writer, src Source, opt Options) error {
 }
 
 func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
-	out, err := newRawOut(w)
-	if err != nil {
-		return err
-	}
-	prog := newProgress(opt.Progress, src)
-	if err := copyRawLayout(out, src, prog); err != nil {
-		return err
-	}
-	if err := out.data(vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed)); err != nil {
-		return err
-	}
-	if err := out.close(); err != nil {
-		return err
-	}
-	prog.finish()
-	return nil
+	return writeRawLayout(w, src, opt, vhdFooter(src.Size(), vhdTypeFixed, ^uint64(0), seed))
 }
 
 // WritePlain writes src as a plain raw disk: every byte at its offset, nothing around it (the
@@ -191,12 +176,20 @@ func writeVHDFixed(w io.Writer, src Source, opt Options, seed uint64) error {
 // file ends at exactly Size; on a stream the zeros are written. It is what "convert to raw"
 // means for a user; Write(…, Raw, …) writes the raw.tar.gz object ECS exports instead.
 func WritePlain(w io.Writer, src Source, opt Options) error {
+	return writeRawLayout(w, src, opt, nil)
+}
+
+// writeRawLayout writes src's bytes at their offsets (see WritePlain), then trailer.
+func writeRawLayout(w io.Writer, src Source, opt Options, trailer []byte) error {
 	out, err := newRawOut(w)
 	if err != nil {
 		return err
 	}
 	prog := newProgress(opt.Progress, src)
 	if err := copyRawLayout(out, src, prog); err != nil {
+		return err
+	}
+	if err := out.data(trailer); err != nil {
 		return err
 	}
 	if err := out.close(); err != nil {

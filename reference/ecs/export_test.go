@@ -96,7 +96,7 @@ func TestService_ExportImage_errorRows(t *testing.T) {
 			}
 			_, err := s.ExportImage(context.Background(), c.account, req)
 			if got := codeOf(err); got != c.want {
-				t.Fatalf("error = %v, want row %s (%s)", err, c.want.ID, c.want.Code)
+				t.Fatalf("error = %v, want row %s (%s)", err, c.want.ID, c.want.Wire)
 			}
 			if c.detail != "" && !strings.Contains(err.(*errcode.Error).Message, c.detail) {
 				t.Errorf("message = %q, want it to contain %q", err.(*errcode.Error).Message, c.detail)
@@ -138,7 +138,7 @@ func TestService_ExportImage_rowsCovered(t *testing.T) {
 	}
 	for _, c := range errcode.Codes() {
 		if (c.Source == "seed" || c.Source == "current-doc") && !reached[c.ID] {
-			t.Errorf("row %s (%s) has no case", c.ID, c.Code)
+			t.Errorf("row %s (%s) has no case", c.ID, c.Wire)
 		}
 	}
 }
@@ -177,7 +177,7 @@ func TestService_ExportImage_precedence(t *testing.T) {
 			}
 			_, err := s.ExportImage(context.Background(), c.account, req)
 			if got := codeOf(err); got != c.want {
-				t.Fatalf("error = %v, want %s (%s)", err, c.want.ID, c.want.Code)
+				t.Fatalf("error = %v, want %s (%s)", err, c.want.ID, c.want.Wire)
 			}
 		})
 	}

@@ -293,7 +293,7 @@ func (s *Service) fail(t *task, at time.Time, e *errcode.Error) {
 		t.run.halt()
 	}
 	t.abortUploads()
-	t.errCode, t.errMsg = e.Code.Code, e.Message
+	t.errCode, t.errMsg = e.Code.Wire, e.Message
 	s.end(t, at, StatusFailed)
 }
 

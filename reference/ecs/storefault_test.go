@@ -31,7 +31,7 @@ func TestService_storeErrors(t *testing.T) {
 			s.Advance(time.Minute)
 			a := attr(t, s, "acme", "test-1", id)
 			op := a.OperationProgressSet.OperationProgress[0]
-			if got, want := fmt.Sprint(a.TaskStatus, " ", op.ErrorCode), fmt.Sprint(StatusFailed, " ", spec.ExportImageFailed.Code); got != want {
+			if got, want := fmt.Sprint(a.TaskStatus, " ", op.ErrorCode), fmt.Sprint(StatusFailed, " ", spec.ExportImageFailed.Wire); got != want {
 				t.Fatalf("task: got %s, want %s", got, want)
 			}
 			if f.Fired() != 1 {

@@ -265,13 +265,13 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	if _, err := s.companionRegion(req.RegionID); err != nil {
 		return out, err
 	}
-	page, size, err := paging(req.PageNumber, req.PageSize)
+	n, size, err := paging(req.PageNumber, req.PageSize)
 	if err != nil {
 		return out, err
 	}
-	out.PageNumber, out.PageSize = page, size
-	from, to, err := timeRange(req.StartTime, req.EndTime)
-	if err != nil {
+	out.PageNumber, out.PageSize = n, size
+	q := taskQuery{action: req.TaskAction, resources: req.ResourceIDs}
+	if q.from, q.to, err = timeRange(req.StartTime, req.EndTime); err != nil {
 		return out, err
 	}
 	ids := splitList(req.TaskIDs)
@@ -281,123 +281,125 @@ func (s *Service) DescribeTasks(ctx context.Context, account string, req Describ
 	if len(req.ResourceIDs) > 100 {
 		return out, errcode.InvalidParameter.Err("ResourceIds")
 	}
+	if filterable(req.TaskStatus) {
+		q.status = req.TaskStatus
+	}
 	sc := scope{account, req.RegionID}
 	ix := s.st.indexes[sc]
 	if ix == nil || req.TaskGroupID != "" {
 		return out, nil
 	}
-	status := ""
-	if filterable(req.TaskStatus) {
-		status = req.TaskStatus
-	}
-	keep := func(t *task) bool {
-		return (req.TaskAction == "" || t.actionName() == req.TaskAction) &&
-			(status == "" || t.status == status) &&
-			!t.created.Before(from) && !t.created.After(to) &&
-			(len(req.ResourceIDs) == 0 || contains(req.ResourceIDs, t.resourceID()))
-	}
-	var match []*task // newest first
+	p := taskPage{from: (n - 1) * size, size: size}
 	if len(ids) > 0 {
-		seen := map[string]bool{}
-		for _, id := range ids {
-			if t := s.st.tasks[id]; t != nil && t.sc == sc && !seen[id] && keep(t) {
-				seen[id] = true
-				match = append(match, t)
-			}
-		}
-		sort.Slice(match, func(i, j int) bool { return newer(match[i], match[j]) })
+		s.pageByID(&p, sc, ids, q)
 	} else {
-		var list []*task
-		if req.TaskAction == "" || req.TaskAction == TaskAction {
-			list = ix.all
-			if status != "" {
-				list = ix.byStatus[status]
-			}
-		}
-		lo := sort.Search(len(list), func(i int) bool { return !list[i].created.Before(from) })
-		hi := sort.Search(len(list), func(i int) bool { return list[i].created.After(to) })
-		list = list[lo:max(lo, hi)]
-		var foreign []*task // oldest first
-		for _, t := range ix.foreign {
-			if keep(t) {
-				foreign = append(foreign, t)
-			}
-		}
-		if len(foreign) > 0 {
-			if len(req.ResourceIDs) > 0 {
-				var kept []*task
-				for _, t := range list {
-					if contains(req.ResourceIDs, t.resourceID()) {
-						kept = append(kept, t)
-					}
-				}
-				list = kept
-			}
-			out.TotalCount = len(list) + len(foreign)
-			for _, t := range mergedPage(list, foreign, page, size) {
-				out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
-			}
-			return out, nil
-		}
-		if len(req.ResourceIDs) == 0 {
-			out.TotalCount = len(list)
-			end := len(list) - (page-1)*size
-			for i := end - 1; i >= 0 && i >= end-size; i-- {
-				out.TaskSet.Task = append(out.TaskSet.Task, list[i].wire())
-			}
-			return out, nil
-		}
-		// Count every match, keep only the page's.
-		from := (page - 1) * size
-		for i := len(list) - 1; i >= 0; i-- {
-			if t := list[i]; contains(req.ResourceIDs, t.resourceID()) {
-				if out.TotalCount >= from && out.TotalCount < from+size {
-					out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
-				}
-				out.TotalCount++
-			}
-		}
-		return out, nil
+		q.pageIndex(&p, ix)
 	}
-	out.TotalCount = len(match)
-	for _, t := range pageOf(match, page, size) {
+	out.TotalCount = p.total
+	for _, t := range p.tasks {
 		out.TaskSet.Task = append(out.TaskSet.Task, t.wire())
 	}
 	return out, nil
 }
 
-// mergedPage is page n, newest first, of the export tasks list and the fixture tasks foreign
-// (both oldest first). The exports between two fixture tasks are a contiguous run of list,
-// found by binary search, so the cost is O(len(foreign) × log len(list) + size).
-func mergedPage(list, foreign []*task, n, size int) []*task {
-	from := (n - 1) * size
-	var out []*task
-	pos, i := 0, len(list)      // list[:i] is still to come
-	take := func(run []*task) { // run is oldest first; it is consumed newest first
-		if pos+len(run) <= from {
-			pos += len(run)
-			return
-		}
-		skip := max(from-pos, 0)
-		pos += skip
-		for k := len(run) - 1 - skip; k >= 0 && len(out) < size; k-- {
-			out = append(out, run[k])
-			pos++
+// taskQuery is the filter of a DescribeTasks request.
+type taskQuery struct {
+	action    string    // "" or a TaskAction
+	status    string    // "" or a filterable status
+	from, to  time.Time // creation time range, both ends included
+	resources []string  // ResourceIds, none for any
+}
+
+func (q *taskQuery) keep(t *task) bool {
+	return (q.action == "" || t.actionName() == q.action) &&
+		(q.status == "" || t.status == q.status) &&
+		!t.created.Before(q.from) && !t.created.After(q.to) &&
+		(len(q.resources) == 0 || contains(q.resources, t.resourceID()))
+}
+
+// pageByID pages the tasks of scope sc named by ids (duplicates and unknown IDs ignored) that q
+// keeps.
+func (s *Service) pageByID(p *taskPage, sc scope, ids []string, q taskQuery) {
+	var match []*task
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if t := s.st.tasks[id]; t != nil && t.sc == sc && !seen[id] && q.keep(t) {
+			seen[id] = true
+			match = append(match, t)
 		}
 	}
-	for j := len(foreign) - 1; j >= -1 && len(out) < size; j-- {
+	sort.Slice(match, func(i, j int) bool { return newer(match[i], match[j]) })
+	for _, t := range match {
+		p.add(t)
+	}
+}
+
+// pageIndex pages the tasks of ix that q keeps. The index's list for the status asked, cut to
+// the time range by binary search, holds the exports; the fixture tasks are merged into it by
+// creation order: the exports between two fixture tasks are a contiguous run of the list, also
+// found by binary search.
+func (q *taskQuery) pageIndex(p *taskPage, ix *taskIndex) {
+	var list []*task // oldest first
+	if q.action == "" || q.action == TaskAction {
+		list = ix.all
+		if q.status != "" {
+			list = ix.byStatus[q.status]
+		}
+	}
+	lo := sort.Search(len(list), func(i int) bool { return !list[i].created.Before(q.from) })
+	hi := sort.Search(len(list), func(i int) bool { return list[i].created.After(q.to) })
+	list = list[lo:max(lo, hi)]
+	i := len(list) // list[:i] is still to come
+	for j := len(ix.foreign) - 1; j >= -1; j-- {
 		k := 0
 		if j >= 0 {
-			f := foreign[j]
+			f := ix.foreign[j]
 			k = sort.Search(i, func(x int) bool { return newer(list[x], f) })
 		}
-		take(list[k:i])
+		q.pageExports(p, list[k:i])
 		i = k
-		if j >= 0 && len(out) < size {
-			take(foreign[j : j+1])
+		if j >= 0 && q.keep(ix.foreign[j]) {
+			p.add(ix.foreign[j])
 		}
 	}
-	return out
+}
+
+// pageExports pages run, exports oldest first already within q's action, status and time
+// range: by count without ResourceIds, else one by one.
+func (q *taskQuery) pageExports(p *taskPage, run []*task) {
+	if len(q.resources) == 0 {
+		p.addRun(run)
+		return
+	}
+	for k := len(run) - 1; k >= 0; k-- {
+		if contains(q.resources, run[k].resourceID()) {
+			p.add(run[k])
+		}
+	}
+}
+
+// taskPage collects one page of a newest-first listing and counts the whole listing, keeping
+// only the page's tasks.
+type taskPage struct {
+	from, size int     // position of the page's first task in the listing, page size
+	total      int     // tasks listed so far: TotalCount at the end
+	tasks      []*task // the page, newest first
+}
+
+// add lists t.
+func (p *taskPage) add(t *task) {
+	if p.total >= p.from && p.total < p.from+p.size {
+		p.tasks = append(p.tasks, t)
+	}
+	p.total++
+}
+
+// addRun lists run, oldest first (so listed from its end), in O(page) whatever its length.
+func (p *taskPage) addRun(run []*task) {
+	for k := max(p.from-p.total, 0); k < min(p.from+p.size-p.total, len(run)); k++ {
+		p.tasks = append(p.tasks, run[len(run)-1-k])
+	}
+	p.total += len(run)
 }
 
 // TaskAttribute is the answer of DescribeTaskAttribute (the API layer adds RequestId).

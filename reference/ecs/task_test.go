@@ -163,7 +163,7 @@ func TestService_CancelTask(t *testing.T) {
 		{"acme", "test-1", "", errcode.MissingCommonParameter},
 	} {
 		if err := s.CancelTask(ctx, c.account, c.region, c.id); codeOf(err) != c.want {
-			t.Errorf("CancelTask(%s, %q, %q) = %v, want %s", c.account, c.region, c.id, err, c.want.Code)
+			t.Errorf("CancelTask(%s, %q, %q) = %v, want %s", c.account, c.region, c.id, err, c.want.Wire)
 		}
 	}
 }
@@ -197,7 +197,7 @@ func TestService_faults(t *testing.T) {
 			s.Advance(2 * time.Millisecond)
 			a := attr(t, s, "acme", "test-1", id)
 			op := a.OperationProgressSet.OperationProgress[0]
-			if a.TaskStatus != StatusFailed || a.TaskProcess != c.process || op.ErrorCode != c.code.Code || op.ErrorMsg != c.code.Message() || op.OperationStatus != "Failed" || a.FailedCount != 2 {
+			if a.TaskStatus != StatusFailed || a.TaskProcess != c.process || op.ErrorCode != c.code.Wire || op.ErrorMsg != c.code.Message() || op.OperationStatus != "Failed" || a.FailedCount != 2 {
 				t.Fatalf("after the fault: %s %s %+v", a.TaskStatus, a.TaskProcess, op)
 			}
 			s.Advance(time.Hour)
@@ -407,7 +407,7 @@ func TestService_DescribeImages(t *testing.T) {
 		{DescribeImagesRequest{RegionID: "cn-hangzhou", DryRun: true}, errcode.DryRunOperation},
 	} {
 		if _, err := s.DescribeImages(ctx, "demo", c.req); codeOf(err) != c.want {
-			t.Errorf("%+v: %v, want %s", c.req, err, c.want.Code)
+			t.Errorf("%+v: %v, want %s", c.req, err, c.want.Wire)
 		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 type Code struct {
 	ID      string // stable row ID, e.g. "EI-E01"
 	Name    string // the Go name of the generated value, e.g. "MissingRegionID"
-	Code    string // wire code, e.g. "MissingParameter"
+	Wire    string // wire code, e.g. "MissingParameter"
 	Source  string // seed, current-doc, gateway, companion or reference
 	Meaning string // what the row means, from the document
 	status  int
@@ -108,7 +108,7 @@ type Error struct {
 	Message string
 }
 
-func (e *Error) Error() string { return e.Code.Code + ": " + e.Message }
+func (e *Error) Error() string { return e.Code.Wire + ": " + e.Message }
 
 // Status is the HTTP status of the row.
 func (e *Error) Status() int { return e.Code.status }
@@ -136,7 +136,7 @@ func CodeByID(id string) *Code {
 func Lookup(code string) []*Code {
 	var out []*Code
 	for _, c := range codes {
-		if c.Code == code {
+		if c.Wire == code {
 			out = append(out, c)
 		}
 	}

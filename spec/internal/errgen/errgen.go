@@ -66,7 +66,7 @@ func Generate(doc []byte) (rows, aliases []byte, err error) {
 	b.WriteString("// The rows of the error table, one value each.\nvar (\n")
 	for _, r := range table {
 		fmt.Fprintf(&b, "\t// %s is %s: %d %s %q.\n", r.Go, r.ID, r.Status, r.Code, r.Message)
-		fmt.Fprintf(&b, "\t%s = &Code{ID: %q, Name: %q, Code: %q, Source: %q, Meaning: %q, status: %d, message: %q}\n",
+		fmt.Fprintf(&b, "\t%s = &Code{ID: %q, Name: %q, Wire: %q, Source: %q, Meaning: %q, status: %d, message: %q}\n",
 			r.Go, r.ID, r.Go, r.Code, r.Source, r.Meaning, r.Status, r.Message)
 	}
 	b.WriteString(")\n\nvar codes = []*Code{\n")
