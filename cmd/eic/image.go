@@ -34,26 +34,9 @@ verify compares with qemu-img compare's rule: a longer disk whose extra tail is 
 `
 
 func runImage(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, imageUsage)
-		return 2
-	}
-	switch args[0] {
-	case "help":
-		fmt.Fprint(stdout, imageUsage)
-		return 0
-	case "-h", "--help", "-help": // like every command's --help, on stderr
-		fmt.Fprint(stderr, imageUsage)
-		return 0
-	case "convert":
-		return imageConvert(args[1:], stdout, stderr)
-	case "info":
-		return imageInfo(args[1:], stdout, stderr)
-	case "verify":
-		return imageVerify(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "eic image: unknown subcommand %q\n%s", args[0], imageUsage)
-	return 2
+	return runSubcommands("image", imageUsage, []subcommand{
+		{"convert", imageConvert}, {"info", imageInfo}, {"verify", imageVerify},
+	}, args, stdout, stderr)
 }
 
 // openedImage is an input disk: an image file read through its format's reader, or a plain

@@ -72,3 +72,35 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	usage(stderr)
 	return 2
 }
+
+// subcommand is one subcommand of a command that has them (eic image, eic report).
+type subcommand struct {
+	name string
+	run  func(args []string, stdout, stderr io.Writer) int
+}
+
+// runSubcommands dispatches args[0] among subs, by one convention for every such command: no
+// subcommand prints the usage on stderr (exit 2); "help" prints it on stdout (exit 0); -h and
+// --help print it on stderr like every command's --help (exit 0); an unknown subcommand is
+// one line, a blank line and the usage on stderr (exit 2).
+func runSubcommands(cmd, usage string, subs []subcommand, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "-h", "-help", "--help":
+		fmt.Fprint(stderr, usage)
+		return 0
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "eic %s: unknown subcommand %q\n\n%s", cmd, args[0], usage)
+	return 2
+}

@@ -22,21 +22,9 @@ Exit codes of diff: 0 no regression, 1 regressions, 2 bad arguments or unreadabl
 
 // runReport is eic report: work on stored JSON reports without running anything.
 func runReport(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, reportUsage)
-		return 2
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stderr, reportUsage)
-		return 0
-	case "diff":
-		return runReportDiff(args[1:], stdout, stderr)
-	case "html":
-		return runReportHTML(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "eic report: unknown subcommand %q\n\n%s", args[0], reportUsage)
-	return 2
+	return runSubcommands("report", reportUsage, []subcommand{
+		{"diff", runReportDiff}, {"html", runReportHTML},
+	}, args, stdout, stderr)
 }
 
 func runReportDiff(args []string, stdout, stderr io.Writer) int {
